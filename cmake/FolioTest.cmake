@@ -1,0 +1,16 @@
+# folio_add_test(NAME SOURCES a.cpp ... LABELS unit|model|server|ui|gpu|e2e [LIBS ...])
+# Builds a Qt Test executable linked with the engine and registers it with CTest.
+find_package(Qt6 REQUIRED COMPONENTS Test)
+
+function(folio_add_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LABELS;LIBS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  set_target_properties(${name} PROPERTIES AUTOMOC ON)
+  target_link_libraries(${name} PRIVATE folio_engine folio_test_support Qt6::Test ${T_LIBS})
+  folio_target_warnings(${name})
+  add_test(NAME ${name} COMMAND ${name})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT})
+endfunction()
