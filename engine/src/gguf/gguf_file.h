@@ -20,20 +20,31 @@ namespace folio::gguf {
 // Thrown on any malformed file. what() reads
 // "<file>: <message> (offset <n>, <field>)" so a user can locate the problem.
 class GgufError : public std::runtime_error {
-public:
+  public:
     GgufError(const std::string& file, uint64_t offset, const std::string& field,
               const std::string& message);
     uint64_t offset() const { return m_offset; }
     const std::string& field() const { return m_field; }
 
-private:
+  private:
     uint64_t m_offset;
     std::string m_field;
 };
 
 enum class ValueType : uint32_t {
-    U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, BOOL = 7,
-    STRING = 8, ARRAY = 9, U64 = 10, I64 = 11, F64 = 12,
+    U8 = 0,
+    I8 = 1,
+    U16 = 2,
+    I16 = 3,
+    U32 = 4,
+    I32 = 5,
+    F32 = 6,
+    BOOL = 7,
+    STRING = 8,
+    ARRAY = 9,
+    U64 = 10,
+    I64 = 11,
+    F64 = 12,
 };
 std::string_view value_type_name(ValueType t);
 
@@ -53,6 +64,10 @@ struct Value {
     std::variant<uint64_t, int64_t, double, bool, std::string_view, ArrayValue> v;
 };
 
+// Element i of an array as a Value (unsigned ints as uint64_t, signed as int64_t, floats as
+// double). Precondition: i < a.count.
+Value array_element(const ArrayValue& a, uint64_t i);
+
 struct Metadatum {
     std::string_view key;
     Value value;
@@ -66,12 +81,12 @@ struct TensorInfo {
     std::array<int64_t, 4> ne;  // ne[0] is the contiguous (row) dimension; unused dims are 1
     uint64_t offset;            // relative to the data section
     uint64_t nbytes;
-    const uint8_t* data;        // into the mapping
+    const uint8_t* data;  // into the mapping
     int64_t num_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
 };
 
 class GgufFile {
-public:
+  public:
     // Maps and validates the whole header: magic, version (2 or 3), every metadata value,
     // tensor infos (known type, dims, sizes without overflow, aligned, in bounds,
     // non-overlapping). Throws GgufError.
@@ -116,9 +131,9 @@ public:
 
     // Throws GgufError when data_offset + offset + nbytes of `t` is not inside the file
     // (always true after open; exposed for explicit checks).
-    const uint8_t* tensor_data(const TensorInfo& t) const { return t.data; }
+    const uint8_t* tensor_data(const TensorInfo& t) const;
 
-private:
+  private:
     GgufFile() = default;
     struct Impl;
     std::unique_ptr<Impl> m_impl;

@@ -1,0 +1,199 @@
+// Hand-written splitters for the two most common pre-tokenizer regexes, with the exact behaviour of
+// llama.cpp's unicode_regex_split_custom_gpt2 / _llama3 (which its .out test files encode).
+#include "tokenizer/pretokenizer.h"
+#include "tokenizer/unicode.h"
+
+namespace folio {
+
+namespace {
+
+constexpr uint32_t kOutOfRange = 0xFFFFFFFF;
+
+// Walks one piece [begin, end) of the codepoints, emitting sub-pieces.
+class PieceCursor {
+  public:
+    PieceCursor(const std::vector<uint32_t>& cpts, size_t begin, size_t end,
+                std::vector<size_t>& out)
+        : m_cpts(cpts), m_begin(begin), m_end(end), m_prev_end(begin), m_out(out) {}
+
+    uint32_t cpt(size_t pos) const {
+        return (pos >= m_begin && pos < m_end) ? m_cpts[pos] : kOutOfRange;
+    }
+    unicode::CptFlags flags(size_t pos) const {
+        return (pos >= m_begin && pos < m_end) ? unicode::cpt_flags(m_cpts[pos])
+                                               : unicode::CptFlags{};
+    }
+    // Ends the current sub-piece at `end`; returns its length.
+    size_t add(size_t end) {
+        const size_t len = end - m_prev_end;
+        if (len > 0) m_out.push_back(len);
+        m_prev_end = end;
+        return len;
+    }
+    size_t end() const { return m_end; }
+
+  private:
+    const std::vector<uint32_t>& m_cpts;
+    size_t m_begin, m_end, m_prev_end;
+    std::vector<size_t>& m_out;
+};
+
+bool is_rn(uint32_t c) {
+    return c == '\r' || c == '\n';
+}
+
+// 's|'t|'re|'ve|'m|'ll|'d  (case-insensitive when `fold`): length of the match at pos, or 0.
+size_t contraction(const PieceCursor& c, size_t pos, bool fold) {
+    if (c.cpt(pos) != '\'' || pos + 1 >= c.end()) return 0;
+    const auto get = [&](size_t p) { return fold ? unicode::to_lower(c.cpt(p)) : c.cpt(p); };
+    const uint32_t n1 = get(pos + 1);
+    if (n1 == 's' || n1 == 't' || n1 == 'm' || n1 == 'd') return 2;
+    if (pos + 2 < c.end()) {
+        const uint32_t n2 = get(pos + 2);
+        if ((n1 == 'r' && n2 == 'e') || (n1 == 'v' && n2 == 'e') || (n1 == 'l' && n2 == 'l'))
+            return 3;
+    }
+    return 0;
+}
+
+bool not_ws_letter_number(unicode::CptFlags f) {
+    return !(f.is_whitespace() || f.is_letter() || f.is_number());
+}
+
+}  // namespace
+
+// 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+std::vector<size_t> split_gpt2(const std::vector<uint32_t>& cpts,
+                               const std::vector<size_t>& offsets) {
+    std::vector<size_t> out;
+    out.reserve(offsets.size());
+    size_t start = 0;
+    for (size_t len : offsets) {
+        PieceCursor c(cpts, start, start + len, out);
+        for (size_t pos = start; pos < c.end();) {
+            const uint32_t cpt = c.cpt(pos);
+            const auto flags = c.flags(pos);
+
+            if (size_t n = contraction(c, pos, false)) {
+                pos += c.add(pos + n);
+                continue;
+            }
+
+            auto flags2 = cpt == ' ' ? c.flags(pos + 1) : flags;
+            if (flags2.is_letter()) {  // <space>?\p{L}+
+                pos += (cpt == ' ');
+                while (flags2.is_letter()) flags2 = c.flags(++pos);
+                c.add(pos);
+                continue;
+            }
+            if (flags2.is_number()) {  // <space>?\p{N}+
+                pos += (cpt == ' ');
+                while (flags2.is_number()) flags2 = c.flags(++pos);
+                c.add(pos);
+                continue;
+            }
+            if (not_ws_letter_number(flags2) && flags2.bits) {  // <space>?[^\s\p{L}\p{N}]+
+                pos += (cpt == ' ');
+                while (not_ws_letter_number(flags2) && flags2.bits) flags2 = c.flags(++pos);
+                c.add(pos);
+                continue;
+            }
+
+            size_t num_ws = 0;
+            while (c.flags(pos + num_ws).is_whitespace()) ++num_ws;
+            if (num_ws > 1 && c.cpt(pos + num_ws) != kOutOfRange) {  // \s+(?!\S)
+                pos += num_ws - 1;
+                c.add(pos);
+                continue;
+            }
+            if (num_ws > 0) {  // \s+
+                pos += num_ws;
+                c.add(pos);
+                continue;
+            }
+            c.add(++pos);  // no match
+        }
+        start += len;
+    }
+    return out;
+}
+
+// (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|
+// \s*[\r\n]+|\s+(?!\S)|\s+
+std::vector<size_t> split_llama3(const std::vector<uint32_t>& cpts,
+                                 const std::vector<size_t>& offsets) {
+    std::vector<size_t> out;
+    out.reserve(offsets.size());
+    size_t start = 0;
+    for (size_t len : offsets) {
+        PieceCursor c(cpts, start, start + len, out);
+        for (size_t pos = start; pos < c.end();) {
+            const uint32_t cpt = c.cpt(pos);
+            const auto flags = c.flags(pos);
+
+            if (size_t n = contraction(c, pos, true)) {
+                pos += c.add(pos + n);
+                continue;
+            }
+
+            // [^\r\n\p{L}\p{N}]?\p{L}+
+            if (!(is_rn(cpt) || flags.is_number())) {
+                if (flags.is_letter() || c.flags(pos + 1).is_letter()) {
+                    ++pos;
+                    while (c.flags(pos).is_letter()) ++pos;
+                    c.add(pos);
+                    continue;
+                }
+            }
+
+            if (flags.is_number()) {  // \p{N}{1,3}
+                size_t ini = pos;
+                while (c.flags(pos).is_number()) {
+                    if (++pos - ini >= 3) {
+                        c.add(pos);
+                        ini = pos;
+                    }
+                }
+                c.add(pos);
+                continue;
+            }
+
+            // <space>?[^\s\p{L}\p{N}]+[\r\n]*
+            auto flags2 = cpt == ' ' ? c.flags(pos + 1) : flags;
+            if (not_ws_letter_number(flags2) && flags.bits) {
+                pos += (cpt == ' ');
+                while (not_ws_letter_number(flags2) && flags2.bits) flags2 = c.flags(++pos);
+                while (is_rn(c.cpt(pos))) ++pos;
+                c.add(pos);
+                continue;
+            }
+
+            size_t num_ws = 0;
+            size_t last_rn_end = 0;
+            while (c.flags(pos + num_ws).is_whitespace()) {
+                if (is_rn(c.cpt(pos + num_ws))) last_rn_end = pos + num_ws + 1;
+                ++num_ws;
+            }
+            if (last_rn_end > 0) {  // \s*[\r\n]+
+                pos = last_rn_end;
+                c.add(pos);
+                continue;
+            }
+            if (num_ws > 1 && c.cpt(pos + num_ws) != kOutOfRange) {  // \s+(?!\S)
+                pos += num_ws - 1;
+                c.add(pos);
+                continue;
+            }
+            if (num_ws > 0) {  // \s+
+                pos += num_ws;
+                c.add(pos);
+                continue;
+            }
+            c.add(++pos);  // no match
+        }
+        start += len;
+    }
+    return out;
+}
+
+}  // namespace folio

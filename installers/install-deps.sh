@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs Folio's build and test dependencies from Debian 12's packages (run as root).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  build-essential cmake ninja-build pkg-config git clang libclang-rt-14-dev
+  qt6-base-dev qt6-declarative-dev
+  libdnnl-dev ocl-icd-opencl-dev
+  libcpp-httplib-dev libsqlite3-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
+  libcurl4-openssl-dev libxxhash-dev libcli11-dev libtomlplusplus-dev libsystemd-dev
+  libvulkan-dev glslc mesa-vulkan-drivers xvfb
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "dependencies: all installed"

@@ -1,0 +1,113 @@
+// `folio run` and `folio bench` as a user calls them: output contract, errors, exit codes.
+#include <QtTest/QtTest>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "shared_data.h"
+
+namespace {
+
+struct Result {
+    int exit_code;
+    QByteArray out, err;
+};
+
+Result run_folio(const QStringList& args) {
+    QProcess p;
+    p.start(QString::fromStdString(folio::test::folio_binary().string()), args);
+    p.waitForFinished(120000);
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+            p.readAllStandardError()};
+}
+
+QString model(const char* name) {
+    return QString::fromStdString(folio::test::shared_path(std::string("models/") + name).string());
+}
+
+std::string golden_text(const std::string& model_name, const std::string& prompt) {
+    std::istringstream in(
+        folio::test::read_file(folio::test::shared_path("golden/logits/" + model_name + ".jsonl")));
+    std::string line;
+    while (std::getline(in, line)) {
+        auto j = nlohmann::json::parse(line);
+        if (j["prompt"] == prompt) return j["text"].get<std::string>();
+    }
+    return {};
+}
+
+}  // namespace
+
+class TestCliRun : public QObject {
+    Q_OBJECT
+  private slots:
+    void greedy_story_on_stdout() {
+        auto r = run_folio({"run", "-m", model("stories260K.gguf"), "-p", "Once upon a time", "-n",
+                            "32", "--temp", "0", "-t", "2"});
+        QCOMPARE(r.exit_code, 0);
+        const std::string expected = golden_text("stories260K", "Once upon a time");
+        QVERIFY(!expected.empty());
+        QCOMPARE(r.out.toStdString(), expected + "\n");
+        QVERIFY2(r.err.contains("tokens/s"), r.err.constData());
+    }
+
+    void same_seed_same_text() {
+        QStringList args{
+            "run",    "-m", model("stories260K.gguf"), "-p", "The dog", "-n", "24", "--temp", "1.0",
+            "--seed", "7"};
+        auto a = run_folio(args), b = run_folio(args);
+        QCOMPARE(a.exit_code, 0);
+        QCOMPARE(a.out, b.out);
+        args[args.indexOf("7")] = "8";
+        auto c = run_folio(args);
+        QVERIFY(a.out != c.out);
+    }
+
+    void stop_string_ends_output() {
+        auto r = run_folio({"run", "-m", model("stories260K.gguf"), "-p", "Once upon a time", "-n",
+                            "32", "--temp", "0", "--stop", "little"});
+        QCOMPARE(r.exit_code, 0);
+        QVERIFY2(!r.out.contains("little"), r.out.constData());
+        QVERIFY(r.err.contains("finish: stop"));
+    }
+
+    void missing_model_is_one_line_error() {
+        auto r = run_folio({"run", "-m", "/nonexistent/model.gguf", "-p", "hi"});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY(r.err.startsWith("folio: "));
+        QVERIFY(r.err.contains("not found"));
+        QCOMPARE(r.err.count('\n'), 1);
+        QVERIFY(r.out.isEmpty());
+    }
+
+    void not_a_gguf_is_one_line_error() {
+        auto path = folio::test::scratch_dir("cli_run") / "garbage.gguf";
+        {
+            QFile f(QString::fromStdString(path.string()));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("this is not a model file at all");
+        }
+        auto r = run_folio({"run", "-m", QString::fromStdString(path.string()), "-p", "hi"});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY(r.err.startsWith("folio: "));
+        QCOMPARE(r.err.count('\n'), 1);
+    }
+
+    void bad_flag_fails() {
+        auto r = run_folio({"run", "-m", model("stories260K.gguf"), "-p", "hi", "--temp", "-3"});
+        QVERIFY(r.exit_code != 0);
+    }
+
+    void bench_json_is_one_object() {
+        auto r = run_folio({"bench", "-m", model("stories260K.gguf"), "-p", "32", "-n", "8", "-t",
+                            "2", "-r", "1", "--json"});
+        QCOMPARE(r.exit_code, 0);
+        auto j = nlohmann::json::parse(r.out.toStdString());
+        QVERIFY(j.is_object());
+        QVERIFY(j["pp_tok_s"].get<double>() > 0);
+        QVERIFY(j["tg_tok_s"].get<double>() > 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliRun)
+#include "test_cli_run.moc"

@@ -1,0 +1,166 @@
+// Teacher-forced logits and greedy decodes of every shared model against llama.cpp's reference
+// (shared/golden/logits, see shared/README.md for how to compare without being fooled by ties).
+#include <QtTest/QtTest>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "model/model.h"
+#include "runtime/generator.h"
+#include "shared_data.h"
+
+using nlohmann::json;
+
+namespace {
+
+struct GoldenRow {
+    std::string prompt;
+    std::vector<int32_t> prompt_tokens;
+    std::vector<int32_t> tokens;
+    std::vector<std::vector<std::pair<int32_t, float>>> top;  // per step
+    std::string text;
+};
+
+std::vector<GoldenRow> load_golden(const std::string& name) {
+    std::istringstream in(
+        folio::test::read_file(folio::test::shared_path("golden/logits/" + name + ".jsonl")));
+    std::vector<GoldenRow> rows;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        auto j = json::parse(line);
+        GoldenRow r;
+        r.prompt = j["prompt"].get<std::string>();
+        r.prompt_tokens = j["prompt_tokens"].get<std::vector<int32_t>>();
+        r.tokens = j["tokens"].get<std::vector<int32_t>>();
+        r.text = j["text"].get<std::string>();
+        for (const auto& step : j["steps"]) {
+            std::vector<std::pair<int32_t, float>> top;
+            for (const auto& e : step["top"])
+                top.emplace_back(e[0].get<int32_t>(), e[1].get<float>());
+            r.top.push_back(std::move(top));
+        }
+        rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
+// Relative tolerance (of the step's largest reference logit) for each weight type: f32 within
+// float summation noise; 16-bit and quantized models quantize activations too.
+double tolerance_for(const std::string& name) {
+    if (const char* env = std::getenv("FOLIO_GOLDEN_TOL")) return std::atof(env);  // debugging
+    if (name.find("F32") != std::string::npos || name == "stories260K") return 2e-3;
+    if (name.find("F16") != std::string::npos || name.find("BF16") != std::string::npos)
+        return 5e-3;
+    return 3e-2;
+}
+
+const char* kModels[] = {
+    "stories260K",        "micro-llama-F32",  "micro-llama-F16",    "micro-llama-BF16",
+    "micro-llama-Q8_0",   "micro-llama-Q4_0", "micro-llama-Q4_1",   "micro-llama-Q5_0",
+    "micro-llama-Q5_1",   "micro-llama-Q2_K", "micro-llama-Q3_K_M", "micro-llama-Q4_K_M",
+    "micro-llama-Q5_K_M", "micro-llama-Q6_K", "micro-llama-IQ4_NL", "tiny-llama2-Q8_0",
+    "tiny-llama2-Q4_K_M", "tiny-llama3-Q8_0", "tiny-qwen2-Q8_0",    "tiny-phi3-Q8_0"};
+
+}  // namespace
+
+class TestGoldenLogits : public QObject {
+    Q_OBJECT
+  private slots:
+    void teacher_forced_logits_data() {
+        QTest::addColumn<QString>("name");
+        for (const char* m : kModels) QTest::newRow(m) << QString(m);
+    }
+
+    void teacher_forced_logits() {
+        QFETCH(QString, name);
+        const std::string n = name.toStdString();
+        auto model = std::shared_ptr<const folio::Model>(
+            folio::Model::load(folio::test::shared_path("models/" + n + ".gguf")));
+        folio::GeneratorOptions opts;
+        opts.n_ctx = 256;
+        opts.num_threads = 2;
+        folio::Generator gen(model, opts);
+        const double tol = tolerance_for(n);
+        const int64_t n_vocab = model->hparams().n_vocab;
+        double worst = 0;
+        for (const auto& row : load_golden(n)) {
+            QCOMPARE(model->vocab().tokenize(row.prompt, true, false), row.prompt_tokens);
+            std::vector<int32_t> seq = row.prompt_tokens;
+            seq.insert(seq.end(), row.tokens.begin(), row.tokens.end());
+            auto logits = gen.evaluate(seq);
+            for (size_t i = 0; i < row.top.size(); ++i) {
+                const float* l = logits.data() + (row.prompt_tokens.size() - 1 + i) * n_vocab;
+                const auto& top = row.top[i];
+                float scale = 1.0f;
+                for (const auto& [id, v] : top) scale = std::max(scale, std::fabs(v));
+                for (const auto& [id, v] : top) {
+                    const double err = std::fabs(l[id] - v) / scale;
+                    worst = std::max(worst, err);
+                    if (err > tol) {
+                        QFAIL(qPrintable(QString("%1 '%2' step %3 token %4: logit %5, reference %6")
+                                             .arg(name, QString::fromStdString(row.prompt))
+                                             .arg(i)
+                                             .arg(id)
+                                             .arg(l[id])
+                                             .arg(v)));
+                    }
+                }
+                // The greedy choice must agree wherever the reference margin is clear.
+                const float margin = top[0].second - top[1].second;
+                if (margin > 2 * tol * scale) {
+                    const auto best = std::max_element(l, l + n_vocab) - l;
+                    QCOMPARE(static_cast<int32_t>(best), top[0].first);
+                }
+            }
+        }
+        qInfo("%s: worst relative logit error %.2e (tolerance %.0e)", n.c_str(), worst, tol);
+    }
+
+    void greedy_decode_data() { teacher_forced_logits_data(); }
+
+    // Free-running greedy decoding reproduces the reference tokens up to the first step whose
+    // reference margin is too small to call.
+    void greedy_decode() {
+        QFETCH(QString, name);
+        const std::string n = name.toStdString();
+        auto model = std::shared_ptr<const folio::Model>(
+            folio::Model::load(folio::test::shared_path("models/" + n + ".gguf")));
+        folio::GeneratorOptions opts;
+        opts.n_ctx = 256;
+        opts.num_threads = 2;
+        folio::Generator gen(model, opts);
+        const double tol = tolerance_for(n);
+        size_t total_checked = 0;
+        folio::SamplingParams p;
+        p.temperature = 0;
+        p.ignore_eos = true;
+        for (const auto& row : load_golden(n)) {
+            p.max_tokens = static_cast<int32_t>(row.tokens.size());
+            auto res = gen.generate(row.prompt_tokens, p);
+            size_t checked = 0;
+            for (size_t i = 0; i < row.tokens.size(); ++i) {
+                const auto& top = row.top[i];
+                float scale = 1.0f;
+                for (const auto& [id, v] : top) scale = std::max(scale, std::fabs(v));
+                if (top[0].second - top[1].second <= 2 * tol * scale) break;
+                QVERIFY2(i < res.tokens.size(), "generation ended early");
+                QCOMPARE(res.tokens[i], row.tokens[i]);
+                ++checked;
+            }
+            total_checked += checked;
+            if (n == "stories260K") {
+                // A real model: the whole continuation reads as the reference story.
+                QCOMPARE(res.text, row.text);
+            }
+        }
+        qInfo("%s: %zu greedy tokens compared", n.c_str(), total_checked);
+        QVERIFY2(total_checked >= 4, "too few tokens with a clear reference margin");
+    }
+};
+
+QTEST_GUILESS_MAIN(TestGoldenLogits)
+#include "test_golden_logits.moc"
