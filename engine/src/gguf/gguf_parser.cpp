@@ -16,9 +16,10 @@ namespace {
 static_assert(std::endian::native == std::endian::little, "GGUF reader assumes little-endian");
 
 // Smallest possible encodings, used to bound counts by the remaining bytes.
-constexpr uint64_t kMinKvBytes = 8 + 1 + 4 + 1;  // key length, 1-byte key, type, u8
-constexpr uint64_t kMinTensorInfoBytes =
-    8 + 1 + 4 + 8 + 4 + 8;  // name, n_dims, 1 dim, type, offset
+// A key/value: key length, 1-byte key, type, u8 value.
+constexpr uint64_t kMinKvBytes = 8 + 1 + 4 + 1;
+// A tensor info: name length, 1-byte name, n_dims, one dim, type, offset.
+constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 8 + 4 + 8;
 constexpr uint64_t kMinStringBytes = 8;
 constexpr uint64_t kMinArrayBytes = 4 + 8;
 constexpr uint32_t kMaxDims = 4;

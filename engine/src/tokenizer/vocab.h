@@ -96,9 +96,11 @@ class Vocab {
     // byte-level characters give their bytes. special=false renders control and unknown tokens
     // as "". Throws std::out_of_range for an invalid id.
     std::string token_to_piece(token_id id, bool special) const;
-    // llama_detokenize: concatenated pieces; drops the SPM prefix space of the first token,
-    // remove_special drops a leading BOS / trailing EOS the tokenizer would add; unparse_special
-    // renders control tokens; BPE vocabularies with clean_spaces tidy " ." " 's" etc.
+    // llama_detokenize: concatenated pieces. The first token loses one leading space when the
+    // vocabulary adds an SPM prefix space (not when a BOS comes first, removed or not: llama.cpp's
+    // rule); remove_special drops a leading BOS / trailing EOS the tokenizer would add;
+    // unparse_special renders control tokens; vocabularies with clean_spaces (gpt-2, llama3 ...)
+    // tidy " ." " ," " 's" " ' " etc., so their round trip is not always exact.
     std::string detokenize(std::span<const token_id> ids, bool remove_special,
                            bool unparse_special) const;
 

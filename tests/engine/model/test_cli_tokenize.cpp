@@ -64,8 +64,10 @@ void TestCliTokenize::fileInputMatchesReference_data() {
     QTest::addColumn<QString>("vocab");
     QTest::addColumn<int>("index");
     // a spread of cases per tokenizer kind: spaces, newlines, emoji, CJK, the long mixed string
-    for (const char* name : {"llama-spm", "qwen2", "llama-bpe", "gpt-2"})
-        for (int i : {0, 4, 8, 19, 32, 45}) QTest::addRow("%s/%d", name, i) << QString(name) << i;
+    static const std::string kNames[] = {"llama-spm", "qwen2", "llama-bpe", "gpt-2"};
+    for (const std::string& name : kNames)
+        for (int i : {0, 4, 8, 19, 32, 45})
+            QTest::addRow("%s/%d", name.c_str(), i) << QString::fromStdString(name) << i;
 }
 
 void TestCliTokenize::fileInputMatchesReference() {
