@@ -1,21 +1,36 @@
 // folio bench -m MODEL -p 512 -n 128 -t THREADS [--json]
-// Prefill (pp) and decode (tg) speed like llama-bench: pp feeds p tokens at once into an empty
-// context; tg decodes n tokens one by one after a single start token. Each test is repeated
-// and averaged after a warm-up run.
+//   Prefill (pp) and decode (tg) speed like llama-bench: pp feeds p tokens at once into an empty
+//   context; tg decodes n tokens one by one after a single start token. Each test is repeated
+//   and averaged after a warm-up run.
+// folio bench -m MODEL --parallel 1,8,32 -p 128 -n 64 [--json]
+//   Like llama-batched-bench: for each P, P concurrent requests, each with its own p random
+//   prompt tokens (no shared prefix) and n decode steps after the token sampled from the prompt.
+//   Aggregate pp tok/s = P*p / (time until every request has its first token); aggregate tg
+//   tok/s = P*n / (time from then until the last request finishes).
+// Everything runs through folio::Engine (scheduler, paged KV cache, continuous batching).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "cli_common.h"
+#include "model/model.h"
 
 namespace folio::cli {
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 struct BenchFlags {
     EngineFlags engine;
     int n_prompt = 512;
     int n_gen = 128;
     int reps = 3;
+    std::vector<int> parallel;
     bool json = false;
 };
 
@@ -32,41 +47,75 @@ void mean_std(const std::vector<double>& v, double& mean, double& sd) {
     sd = v.size() > 1 ? std::sqrt(sd / static_cast<double>(v.size() - 1)) : 0;
 }
 
-void bench(const BenchFlags& f) {
-    auto model = load_model(f.engine);
-    auto opts = generator_options(f.engine);
-    if (opts.n_ctx == 0) opts.n_ctx = std::max<int64_t>(f.n_prompt, f.n_gen + 1) + 16;
-    if (opts.n_ctx < f.n_prompt || opts.n_ctx <= f.n_gen + 1)
-        throw CliError("the context (-c) is too small for -p/-n");
-    opts.max_batch_tokens = std::max(512, f.n_prompt);
-    Generator gen(model, opts);
-    const int32_t n_vocab = static_cast<int32_t>(model->hparams().n_vocab);
+double seconds(Clock::duration d) {
+    return std::chrono::duration<double>(d).count();
+}
+
+std::vector<int32_t> random_tokens(std::mt19937& rng, int32_t n_vocab, int n) {
+    std::uniform_int_distribution<int32_t> dist(0, n_vocab - 1);
+    std::vector<int32_t> t(static_cast<size_t>(n));
+    for (auto& x : t) x = dist(rng);
+    return t;
+}
+
+SamplingParams bench_params(int max_tokens) {
+    SamplingParams p;
+    p.temperature = 0;
+    p.ignore_eos = true;
+    p.max_tokens = max_tokens;
+    return p;
+}
+
+RequestOutput run_one(Engine& engine, std::vector<int32_t> prompt, int max_tokens) {
+    RequestSpec spec;
+    spec.prompt_tokens = std::move(prompt);
+    spec.sampling = bench_params(max_tokens);
+    RequestOutput out = engine.submit(std::move(spec)).collect();
+    if (!out.error.empty()) throw CliError(out.error);
+    return out;
+}
+
+void print_header(const BenchFlags& f, const Engine& engine) {
+    const Model& model = engine.model();
+    const auto& hp = model.hparams();
+    double params = 0;
+    for (const auto& t : model.file().tensors()) params += static_cast<double>(t.num_elements());
+    std::printf("model: %s (%s, %.1f MiB, %.1f M params)\nbackend: %s\n", f.engine.model.c_str(),
+                hp.arch.c_str(), static_cast<double>(model.weight_bytes()) / 1048576.0,
+                params / 1e6, engine.info().backend.c_str());
+}
+
+void bench_single(const BenchFlags& f, EngineConfig config) {
+    if (f.engine.max_num_batched_tokens == 0)
+        config.max_num_batched_tokens = std::max(config.max_num_batched_tokens, f.n_prompt);
+    auto engine = create_engine(config);
+    const int64_t len = engine->info().max_model_len;
+    if (len <= f.n_prompt || len <= f.n_gen + 2)
+        throw CliError("the context (-c / KV cache) is too small for -p/-n");
+    const auto n_vocab = static_cast<int32_t>(engine->info().n_vocab);
 
     std::mt19937 rng(42);
-    std::uniform_int_distribution<int32_t> dist(0, n_vocab - 1);
     Figures fig;
     if (f.n_prompt > 0) {
-        std::vector<int32_t> prompt(static_cast<size_t>(f.n_prompt));
-        for (auto& t : prompt) t = dist(rng);
-        gen.prefill(prompt);  // warm-up
+        // A fresh random prompt each time, so the prefix cache never helps.
+        run_one(*engine, random_tokens(rng, n_vocab, f.n_prompt), 1);  // warm-up
         std::vector<double> rates;
-        for (int r = 0; r < f.reps; ++r) rates.push_back(f.n_prompt / gen.prefill(prompt));
+        for (int r = 0; r < f.reps; ++r) {
+            RequestOutput out = run_one(*engine, random_tokens(rng, n_vocab, f.n_prompt), 1);
+            rates.push_back(f.n_prompt / std::max(out.metrics.prefill_seconds(), 1e-9));
+        }
         mean_std(rates, fig.pp_tok_s, fig.pp_stddev);
     }
     if (f.n_gen > 0) {
-        SamplingParams p;
-        p.temperature = 0;
-        p.ignore_eos = true;
-        p.max_tokens = f.n_gen + 1;  // n_gen forward passes after the first sampled token
-        const int32_t start = model->vocab().bos() >= 0 ? model->vocab().bos() : 0;
-        std::vector<int32_t> prompt{start};
-        SamplingParams warm = p;
-        warm.max_tokens = 8;
-        gen.generate(prompt, warm);
+        const int32_t bos = engine->model().vocab().bos();
+        const std::vector<int32_t> prompt{bos >= 0 ? bos : 0};
+        run_one(*engine, prompt, 8);  // warm-up
         std::vector<double> rates;
         for (int r = 0; r < f.reps; ++r) {
-            auto res = gen.generate(prompt, p);
-            rates.push_back(static_cast<double>(res.tokens.size() - 1) / res.decode_seconds);
+            // n_gen forward passes after the first sampled token.
+            RequestOutput out = run_one(*engine, prompt, f.n_gen + 1);
+            const auto n = static_cast<double>(out.outputs.at(0).token_ids.size() - 1);
+            rates.push_back(n / std::max(out.metrics.decode_seconds(), 1e-9));
         }
         mean_std(rates, fig.tg_tok_s, fig.tg_stddev);
     }
@@ -75,18 +124,121 @@ void bench(const BenchFlags& f) {
         std::printf("%s\n", j.dump().c_str());
         return;
     }
-    const auto& hp = model->hparams();
-    std::printf("model: %s (%s, %.1f MiB, %.1f M params)\nbackend: %s\n",
-                f.engine.model.c_str(), hp.arch.c_str(), model->weight_bytes() / 1048576.0,
-                [&] {
-                    double n = 0;
-                    for (const auto& t : model->file().tensors()) n += static_cast<double>(t.num_elements());
-                    return n / 1e6;
-                }(),
-                gen.backend().name().c_str());
+    print_header(f, *engine);
     std::printf("| test   |            t/s |\n|--------|----------------|\n");
-    if (f.n_prompt > 0) std::printf("| pp%-4d | %7.2f ± %5.2f |\n", f.n_prompt, fig.pp_tok_s, fig.pp_stddev);
-    if (f.n_gen > 0) std::printf("| tg%-4d | %7.2f ± %5.2f |\n", f.n_gen, fig.tg_tok_s, fig.tg_stddev);
+    if (f.n_prompt > 0)
+        std::printf("| pp%-4d | %7.2f ± %5.2f |\n", f.n_prompt, fig.pp_tok_s, fig.pp_stddev);
+    if (f.n_gen > 0)
+        std::printf("| tg%-4d | %7.2f ± %5.2f |\n", f.n_gen, fig.tg_tok_s, fig.tg_stddev);
+}
+
+struct ParallelFigures {
+    int parallel = 0;
+    double pp_tok_s = 0, tg_tok_s = 0, pp_seconds = 0, tg_seconds = 0;
+    int64_t preemptions = 0;
+};
+
+// Paged blocks vs llama.cpp's fixed slots for the same KV budget.
+void print_memory(const BenchFlags& f, const Engine& engine) {
+    const EngineInfo& info = engine.info();
+    // KV positions per request: the prompt, then n decode steps (the last sampled token is
+    // never fed back).
+    const int64_t seq = f.n_prompt + f.n_gen;
+    const int64_t blocks_per_seq = (seq + info.block_size - 1) / info.block_size;
+    const int64_t fit_paged = info.num_kv_blocks / blocks_per_seq;
+    const int64_t bytes_per_token = info.bytes_per_block / info.block_size;
+    const int64_t n_ctx = info.kv_cache_bytes / bytes_per_token;
+    std::printf(
+        "KV cache: %s, budget %s = %lld blocks of %lld tokens x %s (%lld tokens); "
+        "max_model_len %lld, max_num_seqs %d, max_num_batched_tokens %d, prefix caching %s\n",
+        kv_cache_type_name(info.kv_cache_type), format_bytes(info.kv_cache_bytes).c_str(),
+        static_cast<long long>(info.num_kv_blocks), static_cast<long long>(info.block_size),
+        format_bytes(info.bytes_per_block).c_str(),
+        static_cast<long long>(info.num_kv_blocks * info.block_size),
+        static_cast<long long>(info.max_model_len), info.max_num_seqs, info.max_num_batched_tokens,
+        info.enable_prefix_caching ? "on" : "off");
+    std::printf(
+        "requests of %lld tokens (p + n): %lld blocks each -> %lld fit at once "
+        "(paged blocks; the scheduler runs at most %d)\n",
+        static_cast<long long>(seq), static_cast<long long>(blocks_per_seq),
+        static_cast<long long>(fit_paged), info.max_num_seqs);
+    std::printf(
+        "llama.cpp, same budget: n_ctx %lld split evenly into fixed slots -> %lld slots "
+        "when each slot must hold max_model_len %lld, %lld when sized to exactly %lld\n",
+        static_cast<long long>(n_ctx), static_cast<long long>(n_ctx / info.max_model_len),
+        static_cast<long long>(info.max_model_len), static_cast<long long>(n_ctx / seq),
+        static_cast<long long>(seq));
+}
+
+ParallelFigures run_parallel(Engine& engine, int P, int n_prompt, int n_gen, std::mt19937& rng) {
+    const auto n_vocab = static_cast<int32_t>(engine.info().n_vocab);
+    std::vector<std::vector<int32_t>> prompts;
+    for (int i = 0; i < P; ++i) prompts.push_back(random_tokens(rng, n_vocab, n_prompt));
+    const int64_t preempt0 = engine.stats().num_preemptions;
+    std::vector<RequestHandle> handles;
+    const Clock::time_point t0 = Clock::now();
+    for (int i = 0; i < P; ++i) {
+        RequestSpec spec;
+        spec.prompt_tokens = std::move(prompts[static_cast<size_t>(i)]);
+        spec.sampling = bench_params(n_gen + 1);
+        handles.push_back(engine.submit(std::move(spec)));
+    }
+    Clock::time_point first_done = t0, last_done = t0;
+    for (RequestHandle& h : handles) {
+        RequestOutput out = h.collect();
+        if (!out.error.empty()) throw CliError(out.error);
+        first_done = std::max(first_done, out.metrics.first_token_time);
+        last_done = std::max(last_done, out.metrics.last_token_time);
+    }
+    ParallelFigures fig;
+    fig.parallel = P;
+    fig.pp_seconds = seconds(first_done - t0);
+    fig.tg_seconds = seconds(last_done - first_done);
+    fig.pp_tok_s = fig.pp_seconds > 0 ? static_cast<double>(P) * n_prompt / fig.pp_seconds : 0;
+    fig.tg_tok_s = fig.tg_seconds > 0 ? static_cast<double>(P) * n_gen / fig.tg_seconds : 0;
+    fig.preemptions = engine.stats().num_preemptions - preempt0;
+    return fig;
+}
+
+void bench_parallel(const BenchFlags& f, EngineConfig config) {
+    if (f.n_prompt < 1 || f.n_gen < 1) throw CliError("--parallel needs -p >= 1 and -n >= 1");
+    const int max_p = *std::max_element(f.parallel.begin(), f.parallel.end());
+    if (f.engine.max_num_seqs == 0) config.max_num_seqs = std::max(config.max_num_seqs, max_p);
+    auto engine = create_engine(config);
+    if (engine->info().max_model_len < f.n_prompt + f.n_gen + 2)
+        throw CliError("the context (-c / KV cache) is too small for -p/-n");
+
+    std::mt19937 rng(42);
+    run_parallel(*engine, 1, f.n_prompt, 4, rng);  // warm-up
+    std::vector<ParallelFigures> figs;
+    for (int P : f.parallel) figs.push_back(run_parallel(*engine, P, f.n_prompt, f.n_gen, rng));
+
+    if (f.json) {
+        nlohmann::json j = nlohmann::json::array();
+        for (const auto& x : figs)
+            j.push_back(
+                {{"parallel", x.parallel}, {"pp_tok_s", x.pp_tok_s}, {"tg_tok_s", x.tg_tok_s}});
+        std::printf("%s\n", j.dump().c_str());
+        return;
+    }
+    print_header(f, *engine);
+    print_memory(f, *engine);
+    std::printf(
+        "|   P |   pp |   tg | pp time s |  pp t/s | tg time s |  tg t/s | preempted |\n"
+        "|-----|------|------|-----------|---------|-----------|---------|-----------|\n");
+    for (const auto& x : figs)
+        std::printf("| %3d | %4d | %4d | %9.2f | %7.2f | %9.2f | %7.2f | %9lld |\n", x.parallel,
+                    f.n_prompt, f.n_gen, x.pp_seconds, x.pp_tok_s, x.tg_seconds, x.tg_tok_s,
+                    static_cast<long long>(x.preemptions));
+}
+
+void bench(const BenchFlags& f) {
+    EngineConfig config = engine_config(f.engine);
+    if (f.parallel.empty()) {
+        bench_single(f, config);
+    } else {
+        bench_parallel(f, config);
+    }
 }
 
 }  // namespace
@@ -99,8 +251,15 @@ void add_bench_command(CLI::App& app) {
         ->check(CLI::Range(0, 1 << 20));
     cmd->add_option("-n,--n-gen", flags->n_gen, "tokens for the decode test")
         ->check(CLI::Range(0, 1 << 20));
-    cmd->add_option("-r,--repetitions", flags->reps, "repetitions per test")->check(CLI::Range(1, 1000));
-    cmd->add_flag("--json", flags->json, "print {\"pp_tok_s\": ..., \"tg_tok_s\": ...} only");
+    cmd->add_option("-r,--repetitions", flags->reps, "repetitions per test")
+        ->check(CLI::Range(1, 1000));
+    cmd->add_option("--parallel", flags->parallel,
+                    "concurrent sequences, e.g. 1,8,32 (llama-batched-bench style)")
+        ->delimiter(',')
+        ->check(CLI::Range(1, 1 << 16));
+    cmd->add_flag("--json", flags->json,
+                  "print {\"pp_tok_s\": ..., \"tg_tok_s\": ...} only (with --parallel: a list of "
+                  "{\"parallel\": P, \"pp_tok_s\": ..., \"tg_tok_s\": ...})");
     cmd->callback([flags] { bench(*flags); });
 }
 

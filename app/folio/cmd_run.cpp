@@ -1,10 +1,12 @@
 // folio run -m MODEL -p PROMPT [-n N] [--temp T] [--seed S] ...
-// Streams the generated text (only) to stdout; prompt and generation speed go to stderr.
+// Streams the generated text (only) to stdout; prompt and generation speed go to stderr. Runs one
+// request through folio::Engine (scheduler, paged KV cache, step loop).
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
 #include "cli_common.h"
+#include "model/model.h"
 
 namespace folio::cli {
 namespace {
@@ -37,11 +39,6 @@ void run(const RunFlags& f) {
         ss << in.rdbuf();
         prompt = ss.str();
     }
-    auto model = load_model(f.engine);
-    Generator gen(model, generator_options(f.engine));
-    auto tokens = model->vocab().tokenize(prompt, true, !f.no_special);
-    if (tokens.empty()) throw CliError("the prompt is empty");
-
     SamplingParams p;
     p.temperature = f.temp;
     p.top_k = f.top_k;
@@ -52,27 +49,46 @@ void run(const RunFlags& f) {
     p.frequency_penalty = f.frequency_penalty;
     p.penalty_last_n = f.repeat_last_n;
     if (f.seed >= 0) p.seed = static_cast<uint64_t>(f.seed);
-    if (f.n_predict >= 0) p.max_tokens = f.n_predict;
+    if (f.n_predict > 0) p.max_tokens = f.n_predict;
     p.stop = f.stop;
     p.ignore_eos = f.ignore_eos;
-    if (f.n_predict == 0) return;
 
-    auto result = gen.generate(tokens, p, [](std::string_view text) {
-        std::fwrite(text.data(), 1, text.size(), stdout);
-        std::fflush(stdout);
-        return true;
-    });
+    auto engine = create_engine(engine_config(f.engine));
+    // Tokenized here, as before the engine existed: "" still means "start from BOS".
+    RequestSpec spec;
+    spec.prompt_tokens = engine->model().vocab().tokenize(prompt, true, !f.no_special);
+    if (spec.prompt_tokens.empty()) throw CliError("the prompt is empty");
+    spec.sampling = p;
+    if (f.n_predict == 0) return;
+    RequestHandle handle = engine->submit(std::move(spec));
+    const auto num_prompt = static_cast<long long>(handle.prompt_token_ids().size());
+
+    size_t num_tokens = 0;
+    FinishReason finish = FinishReason::Length;
+    RequestOutput last;
+    while (auto out = handle.next()) {
+        for (const CompletionOutput& c : out->outputs) {
+            if (!c.text.empty()) {
+                std::fwrite(c.text.data(), 1, c.text.size(), stdout);
+                std::fflush(stdout);
+            }
+            num_tokens += c.token_ids.size();
+            if (c.finish_reason) finish = *c.finish_reason;
+        }
+        if (out->finished) last = std::move(*out);
+    }
     std::fputc('\n', stdout);
     std::fflush(stdout);
-    const double pp = result.prompt_seconds > 0 ? result.num_prompt_tokens / result.prompt_seconds : 0;
-    const double tg = result.decode_seconds > 0 && result.tokens.size() > 1
-                          ? (result.tokens.size() - 1) / result.decode_seconds
-                          : 0;
+    if (!last.error.empty()) throw CliError(last.error);
+    const double prompt_s = last.metrics.prefill_seconds();
+    const double decode_s = last.metrics.decode_seconds();
+    const double pp = prompt_s > 0 ? static_cast<double>(num_prompt) / prompt_s : 0;
+    const double tg =
+        decode_s > 0 && num_tokens > 1 ? static_cast<double>(num_tokens - 1) / decode_s : 0;
     std::fprintf(stderr,
                  "\nprompt: %lld tokens, %.1f tokens/s | generation: %zu tokens, %.1f tokens/s | "
                  "finish: %s\n",
-                 static_cast<long long>(result.num_prompt_tokens), pp, result.tokens.size(), tg,
-                 finish_reason_name(result.finish_reason));
+                 num_prompt, pp, num_tokens, tg, finish_reason_name(finish));
 }
 
 }  // namespace
@@ -87,7 +103,8 @@ void add_run_command(CLI::App& app) {
     cmd->add_option("-n,--n-predict", flags->n_predict,
                     "tokens to generate (-1: until end of text or context)")
         ->check(CLI::Range(-1, 1 << 24));
-    cmd->add_option("--temp", flags->temp, "temperature (0: greedy)")->check(CLI::Range(0.0f, 100.0f));
+    cmd->add_option("--temp", flags->temp, "temperature (0: greedy)")
+        ->check(CLI::Range(0.0f, 100.0f));
     cmd->add_option("--top-k", flags->top_k, "top-k (0: off)")->check(CLI::Range(0, 1 << 24));
     cmd->add_option("--top-p", flags->top_p, "top-p (1: off)")->check(CLI::Range(0.0f, 1.0f));
     cmd->add_option("--min-p", flags->min_p, "min-p (0: off)")->check(CLI::Range(0.0f, 1.0f));

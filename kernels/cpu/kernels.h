@@ -13,8 +13,10 @@
 
 namespace folio::kern {
 
-enum class Isa : int { kGeneric = 0, kAvx2 = 1, kAvx512 = 2, kAvx512Vnni = 3 };
-constexpr int kNumIsa = 4;
+// kAvxVnni: AVX2 plus the VEX-encoded VNNI of Alder Lake and later client cores (no AVX-512).
+// Preference: kAvx512Vnni > kAvx512 > kAvxVnni > kAvx2 > kGeneric.
+enum class Isa : int { kGeneric = 0, kAvx2 = 1, kAvx512 = 2, kAvx512Vnni = 3, kAvxVnni = 4 };
+constexpr int kNumIsa = 5;
 constexpr int kNumTypes = 40;  // DType values are < 40
 
 // Dot product of n elements: a weight row with an activation row of vec_dot_type(weight).
@@ -49,10 +51,12 @@ struct RepackKernel {
                  int64_t nt, float* y, int64_t ldy);
 };
 
-// Prefill path for quantized types kept in GGUF layout: a few weight rows at a time are
-// converted into an int8 panel (8 rows interleaved, with a float scale, and optionally a float
-// bias, per sub-block of 16 or 32 values) that stays in cache while every token of the call is
-// multiplied with it. Exact up to float rounding; activations use 32-value blocks (Q8_0 grid).
+// Prefill path for weights kept in GGUF layout (several tokens per call): a few weight rows at
+// a time are converted into a panel that stays in cache while every token of the call is
+// multiplied with it. Quantized types: int8 values (panel_rows rows interleaved) with a float
+// scale, and optionally a float bias, per sub-block of 16 or 32 values; activations on the
+// Q8_0 grid (32-value blocks). F32/F16/BF16: f32 values and f32 activations. Exact up to float
+// rounding (no saturating int8 arithmetic anywhere).
 struct ConvGemmKernel {
     int panel_rows;
     // Bytes of one converted panel (a multiple of 64).
@@ -96,7 +100,9 @@ struct KernelTable {
     OpsTable ops;
 };
 
-inline int type_index(DType t) { return static_cast<int>(t); }
+inline int type_index(DType t) {
+    return static_cast<int>(t);
+}
 
 // True when this CPU (after the FOLIO_CPU cap) can run `isa`.
 bool isa_supported(Isa isa);
@@ -113,6 +119,7 @@ const KernelTable& kernel_table();
 void register_generic(KernelTable& t);
 void register_generic_ops(KernelTable& t);
 void register_avx2(KernelTable& t);
+void register_avx_vnni(KernelTable& t);
 void register_avx512(KernelTable& t);
 void register_avx512_vnni(KernelTable& t);
 

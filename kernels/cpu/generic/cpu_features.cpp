@@ -38,11 +38,16 @@ CpuFeatures detect() {
     f.avx512_vnni = f.avx512 && vnni512;
     f.avx_vnni = f.avx2 && (eax1 & (1u << 4));
 
+#ifdef FOLIO_SIMDE_EMULATE
+    // Test builds that compile the AVX-512 kernels against SIMDe's emulation (never the product).
+    f.avx512 = f.avx512_vnni = f.avx_vnni = f.avx2;
+#endif
     if (const char* cap = std::getenv("FOLIO_CPU")) {
         std::string_view c(cap);
         if (c == "generic") f = CpuFeatures{};
-        if (c == "avx2") f.avx512 = f.avx512_vnni = false;
-        if (c == "avx2" || c == "generic") f.avx_vnni = f.avx_vnni && c != "generic";
+        if (c == "avx2" || c == "avx-vnni") f.avx512 = f.avx512_vnni = false;
+        if (c == "avx2") f.avx_vnni = false;
+        if (c == "avx512") f.avx512_vnni = false;
     }
     return f;
 }

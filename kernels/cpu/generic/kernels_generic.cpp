@@ -47,6 +47,11 @@ std::array<KernelTable, kNumIsa> build_tables() {
         t.isa = Isa::kAvx2;
         tables[1] = t;
     }
+    if (f.avx_vnni) {
+        register_avx_vnni(t);
+        t.isa = Isa::kAvxVnni;
+        tables[4] = t;
+    }
     if (f.avx512) {
         register_avx512(t);
         t.isa = Isa::kAvx512;
@@ -95,27 +100,39 @@ void register_generic(KernelTable& t) {
 bool isa_supported(Isa isa) {
     const CpuFeatures& f = cpu_features();
     switch (isa) {
-        case Isa::kGeneric: return true;
-        case Isa::kAvx2: return f.avx2;
-        case Isa::kAvx512: return f.avx512;
-        case Isa::kAvx512Vnni: return f.avx512_vnni;
+        case Isa::kGeneric:
+            return true;
+        case Isa::kAvx2:
+            return f.avx2;
+        case Isa::kAvx512:
+            return f.avx512;
+        case Isa::kAvx512Vnni:
+            return f.avx512_vnni;
+        case Isa::kAvxVnni:
+            return f.avx_vnni;
     }
     return false;
 }
 
 Isa best_isa() {
-    for (int i = kNumIsa - 1; i > 0; --i) {
-        if (isa_supported(static_cast<Isa>(i))) return static_cast<Isa>(i);
+    for (Isa isa : {Isa::kAvx512Vnni, Isa::kAvx512, Isa::kAvxVnni, Isa::kAvx2}) {
+        if (isa_supported(isa)) return isa;
     }
     return Isa::kGeneric;
 }
 
 const char* isa_name(Isa isa) {
     switch (isa) {
-        case Isa::kGeneric: return "generic";
-        case Isa::kAvx2: return "avx2";
-        case Isa::kAvx512: return "avx512";
-        case Isa::kAvx512Vnni: return "avx512-vnni";
+        case Isa::kGeneric:
+            return "generic";
+        case Isa::kAvx2:
+            return "avx2";
+        case Isa::kAvx512:
+            return "avx512";
+        case Isa::kAvx512Vnni:
+            return "avx512-vnni";
+        case Isa::kAvxVnni:
+            return "avx-vnni";
     }
     return "?";
 }
@@ -125,6 +142,8 @@ const KernelTable& kernel_table(Isa isa) {
     return tables()[isa_supported(isa) ? i : 0];
 }
 
-const KernelTable& kernel_table() { return kernel_table(best_isa()); }
+const KernelTable& kernel_table() {
+    return kernel_table(best_isa());
+}
 
 }  // namespace folio::kern

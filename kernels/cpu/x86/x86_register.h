@@ -9,11 +9,10 @@ void register_avx2_legacy(KernelTable& t);
 void register_avx2_kquants(KernelTable& t);
 void register_avx2_float(KernelTable& t);
 void register_avx2_ops(KernelTable& t);
+void register_avx2_conv(KernelTable& t);
+void register_avx2_conv_float(KernelTable& t);
 
-void register_avx512_q8_0(KernelTable& t);
-void register_avx512_legacy(KernelTable& t);
-void register_avx512_kquants(KernelTable& t);
-void register_avx512_float(KernelTable& t);
 void register_avx512_vnni_q8_0(KernelTable& t);
+void register_avx512_vnni_conv(KernelTable& t);
 
 }  // namespace folio::kern

@@ -107,6 +107,42 @@ class TestCliRun : public QObject {
         QVERIFY(j["pp_tok_s"].get<double>() > 0);
         QVERIFY(j["tg_tok_s"].get<double>() > 0);
     }
+
+    void engine_flags_keep_output() {
+        // A tiny KV budget, no prefix caching and 2-token prefill chunks: same story.
+        auto r =
+            run_folio({"run", "-m", model("stories260K.gguf"), "-p", "Once upon a time", "-n", "32",
+                       "--temp", "0", "-t", "2", "--kv-cache-memory", "1M", "--no-prefix-caching",
+                       "--max-num-seqs", "2", "--max-num-batched-tokens", "2"});
+        QCOMPARE(r.exit_code, 0);
+        QCOMPARE(r.out.toStdString(), golden_text("stories260K", "Once upon a time") + "\n");
+        auto bad = run_folio(
+            {"run", "-m", model("stories260K.gguf"), "-p", "hi", "--kv-cache-memory", "lots"});
+        QVERIFY(bad.exit_code != 0);
+        QVERIFY(bad.out.isEmpty());
+    }
+
+    void bench_parallel_json_is_a_list() {
+        auto r = run_folio({"bench", "-m", model("stories260K.gguf"), "--parallel", "1,4", "-p",
+                            "16", "-n", "8", "-t", "2", "--json"});
+        QCOMPARE(r.exit_code, 0);
+        auto j = nlohmann::json::parse(r.out.toStdString());
+        QVERIFY(j.is_array());
+        QCOMPARE(j.size(), size_t{2});
+        QCOMPARE(j[0]["parallel"].get<int>(), 1);
+        QCOMPARE(j[1]["parallel"].get<int>(), 4);
+        for (const auto& e : j) {
+            QVERIFY(e["pp_tok_s"].get<double>() > 0);
+            QVERIFY(e["tg_tok_s"].get<double>() > 0);
+        }
+        // The table form prints the KV memory arithmetic.
+        auto t = run_folio({"bench", "-m", model("stories260K.gguf"), "--parallel", "2", "-p", "16",
+                            "-n", "4", "-t", "2", "--kv-cache-memory", "4M"});
+        QCOMPARE(t.exit_code, 0);
+        QVERIFY2(t.out.contains("bytes") || t.out.contains("KiB"), t.out.constData());
+        QVERIFY2(t.out.contains("llama.cpp"), t.out.constData());
+        QVERIFY2(t.out.contains("fit at once"), t.out.constData());
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCliRun)

@@ -2,8 +2,11 @@
 // odd row counts, 1 and 2 threads, and every instruction-set level this CPU has.
 #include <QtTest>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "backend/cpu/cpu_matmul.h"
@@ -16,10 +19,11 @@ Q_DECLARE_METATYPE(folio::CpuIsa)
 
 namespace {
 
-const DType kTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0, DType::Q4_1,
-                        DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::IQ4_NL,
-                        DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K};
-const CpuIsa kIsas[] = {CpuIsa::kGeneric, CpuIsa::kAvx2, CpuIsa::kAvx512, CpuIsa::kAvx512Vnni};
+const DType kTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0,   DType::Q4_1,
+                        DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::IQ4_NL, DType::Q2_K,
+                        DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K};
+const CpuIsa kIsas[] = {CpuIsa::kGeneric, CpuIsa::kAvx2, CpuIsa::kAvxVnni, CpuIsa::kAvx512,
+                        CpuIsa::kAvx512Vnni};
 
 struct Case {
     std::vector<uint8_t> w;  // rows x row_bytes
@@ -63,12 +67,16 @@ void check(DType type, CpuIsa isa, int64_t rows, int64_t cols, int64_t n_tok, in
 
     const DType at = vec_dot_type(type);
     const size_t rb = dtype_row_size(type, cols), ab = dtype_row_size(at, cols);
-    std::vector<uint8_t> aq(ab);
+    std::vector<uint8_t> aq(ab), q8(dtype_row_size(DType::Q8_0, cols));
+    std::vector<float> x8(cols);
     std::vector<float> wf(rows * cols);
-    for (int64_t r = 0; r < rows; ++r) dequantize_row(type, c.w.data() + r * rb, &wf[r * cols], cols);
+    for (int64_t r = 0; r < rows; ++r)
+        dequantize_row(type, c.w.data() + r * rb, &wf[r * cols], cols);
     for (int64_t t = 0; t < n_tok; ++t) {
         const float* x = &c.x[t * c.ldx];
         quantize_row_ref(at, x, aq.data(), cols);
+        quantize_row_ref(DType::Q8_0, x, q8.data(), cols);
+        dequantize_row(DType::Q8_0, q8.data(), x8.data(), cols);
         for (int64_t r = 0; r < rows; ++r) {
             double exact = 0, mag = 0;
             for (int64_t k = 0; k < cols; ++k) {
@@ -76,19 +84,28 @@ void check(DType type, CpuIsa isa, int64_t rows, int64_t cols, int64_t n_tok, in
                 mag += std::fabs(static_cast<double>(wf[r * cols + k]) * x[k]);
             }
             const float ref = vec_dot_ref(type, cols, c.w.data() + r * rb, aq.data());
+            double ref32 = 0;  // with Q8_0-grid activations (the converted-panel GEMM's format)
+            for (int64_t k = 0; k < cols; ++k)
+                ref32 += static_cast<double>(wf[r * cols + k]) * x8[k];
             const float got = y[t * ldy + r];
-            const auto where = QString("%1 %2 rows=%3 cols=%4 n_tok=%5 thr=%6 t=%7 r=%8 got=%9 ref=%10")
-                                   .arg(dtype_name(type).data())
-                                   .arg(cpu_isa_name(isa))
-                                   .arg(rows)
-                                   .arg(cols)
-                                   .arg(n_tok)
-                                   .arg(threads)
-                                   .arg(t)
-                                   .arg(r)
-                                   .arg(got)
-                                   .arg(ref);
-            QVERIFY2(std::fabs(got - ref) <= 1e-5 * mag + 1e-6, qPrintable(where));
+            const auto where =
+                QString("%1 %2 rows=%3 cols=%4 n_tok=%5 thr=%6 t=%7 r=%8 got=%9 ref=%10")
+                    .arg(dtype_name(type).data())
+                    .arg(cpu_isa_name(isa))
+                    .arg(rows)
+                    .arg(cols)
+                    .arg(n_tok)
+                    .arg(threads)
+                    .arg(t)
+                    .arg(r)
+                    .arg(got)
+                    .arg(ref);
+            // One of: the reference activation format, Q8_0-grid activations (converted-panel
+            // GEMM of quantized weights), f32 activations (GEMM of float weights).
+            QVERIFY2(std::fabs(got - ref) <= 1e-5 * mag + 1e-6 ||
+                         std::fabs(got - ref32) <= 1e-5 * mag + 1e-6 ||
+                         (!dtype_traits(type).quantized && std::fabs(got - exact) <= 1e-5 * mag),
+                     qPrintable(where));
             QVERIFY2(std::fabs(got - exact) <= 0.03 * mag + 1e-4, qPrintable(where));
         }
         for (int64_t r = rows; r < ldy; ++r) QCOMPARE(y[t * ldy + r], -5.0f);
@@ -100,7 +117,7 @@ void check(DType type, CpuIsa isa, int64_t rows, int64_t cols, int64_t n_tok, in
 class TestCpuMatmul : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     void matmul_data() {
         QTest::addColumn<CpuIsa>("isa");
         QTest::addColumn<DType>("type");
@@ -127,6 +144,36 @@ private slots:
         check(type, isa, 130, bs == QK_K ? 256 : 1024, 1, 2, true);
     }
 
+    // The pool's job protocol: run() reaches every thread exactly once, parallel_for covers
+    // every index exactly once, also with workers that oversleep (more threads than cores).
+    void thread_pool_stress() {
+        for (int threads : {2, 3, 5}) {
+            ThreadPool pool(threads);
+            std::vector<std::atomic<int>> hits(1000);
+            for (int iter = 0; iter < 3000; ++iter) {
+                if (iter % 3 == 0) {
+                    std::vector<std::atomic<int>> calls(threads);
+                    pool.run([&](int t, int n) {
+                        QCOMPARE(n, threads);
+                        calls[t].fetch_add(1);
+                    });
+                    for (auto& c : calls) QCOMPARE(c.load(), 1);
+                } else {
+                    const int64_t n = 1 + iter % 997;
+                    for (int64_t i = 0; i < n; ++i) hits[i].store(0);
+                    pool.parallel_for(n, 1 + iter % 7, [&](int64_t b, int64_t e, int t) {
+                        QVERIFY(t >= 0 && t < threads);
+                        if (iter % 101 == 0)
+                            std::this_thread::sleep_for(std::chrono::microseconds(200));
+                        for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1);
+                    });
+                    for (int64_t i = 0; i < n; ++i) QCOMPARE(hits[i].load(), 1);
+                }
+                if (iter % 500 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(3));
+            }
+        }
+    }
+
     void get_row() {
         std::mt19937 rng(3);
         for (CpuIsa isa : kIsas) {
@@ -140,7 +187,8 @@ private slots:
                 std::vector<float> got(cols), ref(cols);
                 for (int64_t r = 0; r < 13; ++r) {
                     w->get_row(r, got.data());
-                    dequantize_row(type, c.w.data() + r * dtype_row_size(type, cols), ref.data(), cols);
+                    dequantize_row(type, c.w.data() + r * dtype_row_size(type, cols), ref.data(),
+                                   cols);
                     QVERIFY2(got == ref, dtype_name(type).data());
                 }
             }

@@ -19,12 +19,12 @@ Q_DECLARE_METATYPE(folio::kern::Isa)
 
 namespace {
 
-const DType kWeightTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0, DType::Q4_1,
-                              DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::IQ4_NL,
-                              DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K};
-const DType kActTypes[] = {DType::F32, DType::F16,  DType::BF16,
+const DType kWeightTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0,   DType::Q4_1,
+                              DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::IQ4_NL, DType::Q2_K,
+                              DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K};
+const DType kActTypes[] = {DType::F32,  DType::F16,  DType::BF16,
                            DType::Q8_0, DType::Q8_1, DType::Q8_K};
-const Isa kFastIsas[] = {Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Vnni};
+const Isa kFastIsas[] = {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512, Isa::kAvx512Vnni};
 
 // Normal data with a per-32 scale spread over a few orders of magnitude and a few exact zeros.
 std::vector<float> random_row(std::mt19937& rng, int64_t n) {
@@ -88,7 +88,7 @@ void add_isa_rows(const char* what, const DType* types, size_t num_types) {
 class TestKernelsX86 : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     void vec_dot_data() { add_isa_rows("dot", kWeightTypes, std::size(kWeightTypes)); }
     void vec_dot() {
         QFETCH(Isa, isa);
@@ -142,11 +142,14 @@ private slots:
                 tile(n, w.data(), wrow, nr, a.data(), arow, na, out.data(), 7);
                 for (int i = 0; i < na; ++i) {
                     for (int r = 0; r < nr; ++r) {
-                        const float ref = vec_dot_ref(type, n, w.data() + r * wrow, a.data() + i * arow);
+                        const float ref =
+                            vec_dot_ref(type, n, w.data() + r * wrow, a.data() + i * arow);
                         const double tol =
                             2e-6 * abs_dot(type, w.data() + r * wrow, at, a.data() + i * arow, n);
-                        QVERIFY2(std::fabs(out[i * 7 + r] - ref) <= tol,
-                                 qPrintable(QString("nr=%1 na=%2 r=%3 i=%4").arg(nr).arg(na).arg(r).arg(i)));
+                        QVERIFY2(
+                            std::fabs(out[i * 7 + r] - ref) <= tol,
+                            qPrintable(
+                                QString("nr=%1 na=%2 r=%3 i=%4").arg(nr).arg(na).arg(r).arg(i)));
                     }
                     for (int r = nr; r < 7; ++r) QCOMPARE(out[i * 7 + r], -1.0f);
                 }
@@ -178,8 +181,8 @@ private slots:
     void to_float_data() {
         QTest::addColumn<Isa>("isa");
         QTest::addColumn<DType>("type");
-        const DType types[] = {DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K,
-                               DType::Q6_K};
+        const DType types[] = {DType::F16,  DType::BF16, DType::Q8_0,
+                               DType::Q4_0, DType::Q4_K, DType::Q6_K};
         for (Isa isa : kFastIsas) {
             for (DType t : types) {
                 QTest::addRow("deq/%s/%s", kern::isa_name(isa), dtype_name(t).data()) << isa << t;
@@ -238,7 +241,8 @@ private slots:
                 for (int nt : {1, 2, 3, 4, 5, 9}) {
                     const size_t ab = rk->act_bytes(n);
                     std::vector<uint8_t> act(ab * nt + 64), aref(arow * nt);
-                    uint8_t* ap = act.data() + (64 - reinterpret_cast<uintptr_t>(act.data()) % 64) % 64;
+                    uint8_t* ap =
+                        act.data() + (64 - reinterpret_cast<uintptr_t>(act.data()) % 64) % 64;
                     for (int t = 0; t < nt; ++t) {
                         const auto x = random_row(rng, n);
                         rk->quantize_act(x.data(), ap + t * ab, n);
@@ -253,15 +257,95 @@ private slots:
                             const void* ar = aref.data() + t * arow;
                             const float ref = vec_dot_ref(type, n, wr, ar);
                             const double tol = 4e-6 * abs_dot(type, wr, at, ar, n) + 1e-30;
-                            QVERIFY2(std::fabs(y[t * ldy + r] - ref) <= tol,
-                                     qPrintable(QString("n=%1 rows=%2 nt=%3 t=%4 r=%5 ref=%6 got=%7")
-                                                    .arg(n)
-                                                    .arg(nrows)
-                                                    .arg(nt)
-                                                    .arg(t)
-                                                    .arg(r)
-                                                    .arg(ref)
-                                                    .arg(y[t * ldy + r])));
+                            QVERIFY2(
+                                std::fabs(y[t * ldy + r] - ref) <= tol,
+                                qPrintable(QString("n=%1 rows=%2 nt=%3 t=%4 r=%5 ref=%6 got=%7")
+                                               .arg(n)
+                                               .arg(nrows)
+                                               .arg(nt)
+                                               .arg(t)
+                                               .arg(r)
+                                               .arg(ref)
+                                               .arg(y[t * ldy + r])));
+                        }
+                        for (int r = np * R; r < ldy; ++r) QCOMPARE(y[t * ldy + r], -1.0f);
+                    }
+                }
+            }
+        }
+    }
+
+    // Converted-panel GEMM (types kept in GGUF layout) against the exact products of the
+    // dequantized weights with Q8_0-grid activations (f32 activations for float weights).
+    void conv_gemm_data() { add_isa_rows("conv", kWeightTypes, std::size(kWeightTypes)); }
+    void conv_gemm() {
+        QFETCH(Isa, isa);
+        QFETCH(DType, type);
+        SKIP_UNLESS_SUPPORTED(isa);
+        const kern::ConvGemmKernel* ck = kern::kernel_table(isa).conv[kern::type_index(type)];
+        if (ck == nullptr) QSKIP("no converted-panel kernel for this type");
+        std::mt19937 rng(77);
+        const int R = ck->panel_rows;
+        std::vector<int64_t> sizes;
+        for (int64_t n : sizes_for(type)) {
+            if (n > 2816) continue;
+            sizes.push_back(n);
+            if (!dtype_traits(type).quantized) sizes.push_back(n + 5);  // any row length
+        }
+        for (int64_t n : sizes) {
+            const size_t wrow = dtype_row_size(type, n), pb = ck->panel_bytes(n);
+            for (int nrows : {3 * R - 3, R, 1}) {
+                const int np = (nrows + R - 1) / R;
+                std::vector<uint8_t> w(wrow * nrows);
+                std::vector<float> wf(static_cast<size_t>(nrows) * n);
+                for (int r = 0; r < nrows; ++r) {
+                    quantize_row_ref(type, random_row(rng, n).data(), w.data() + r * wrow, n);
+                    dequantize_row(type, w.data() + r * wrow, &wf[r * n], n);
+                }
+                std::vector<uint8_t> panels(pb * np + 64);
+                uint8_t* p =
+                    panels.data() + (64 - reinterpret_cast<uintptr_t>(panels.data()) % 64) % 64;
+                for (int k = 0; k < np; ++k) {
+                    ck->convert(w.data() + k * R * wrow, wrow, std::min(R, nrows - k * R), n,
+                                p + k * pb);
+                }
+                for (int nt : {1, 3, 4, 7}) {
+                    const size_t ab = ck->act_bytes(n);
+                    std::vector<uint8_t> act(ab * nt + 64);
+                    uint8_t* ap =
+                        act.data() + (64 - reinterpret_cast<uintptr_t>(act.data()) % 64) % 64;
+                    std::vector<float> xd(static_cast<size_t>(nt) * n);
+                    for (int t = 0; t < nt; ++t) {
+                        const auto x = random_row(rng, n);
+                        ck->quantize_act(x.data(), ap + t * ab, n);
+                        if (dtype_traits(type).quantized) {
+                            const auto q8 = quantize(DType::Q8_0, x);
+                            dequantize_row(DType::Q8_0, q8.data(), &xd[t * n], n);
+                        } else {
+                            std::copy(x.begin(), x.end(), xd.begin() + t * n);  // f32 activations
+                        }
+                    }
+                    const int ldy = np * R + 2;
+                    std::vector<float> y(static_cast<size_t>(nt) * ldy, -1.0f);
+                    ck->gemm(p, np, n, ap, ab, nt, y.data(), ldy);
+                    for (int t = 0; t < nt; ++t) {
+                        for (int r = 0; r < nrows; ++r) {
+                            double ref = 0, mag = 0;
+                            for (int64_t k = 0; k < n; ++k) {
+                                const double v = static_cast<double>(wf[r * n + k]) * xd[t * n + k];
+                                ref += v;
+                                mag += std::fabs(v);
+                            }
+                            QVERIFY2(
+                                std::fabs(y[t * ldy + r] - ref) <= 4e-6 * mag + 1e-30,
+                                qPrintable(QString("n=%1 rows=%2 nt=%3 t=%4 r=%5 ref=%6 got=%7")
+                                               .arg(n)
+                                               .arg(nrows)
+                                               .arg(nt)
+                                               .arg(t)
+                                               .arg(r)
+                                               .arg(ref)
+                                               .arg(y[t * ldy + r])));
                         }
                         for (int r = np * R; r < ldy; ++r) QCOMPARE(y[t * ldy + r], -1.0f);
                     }
@@ -317,7 +401,8 @@ private slots:
         o.exp_sub_sum(e2.data(), 0.0f, static_cast<int64_t>(e2.size()));
         for (size_t i = 0; i < e.size(); ++i) {
             const double ref = std::exp(static_cast<double>(e[i]));
-            QVERIFY2(std::fabs(e2[i] - ref) <= 1e-6 * ref + 1e-37, qPrintable(QString::number(e[i])));
+            QVERIFY2(std::fabs(e2[i] - ref) <= 1e-6 * ref + 1e-37,
+                     qPrintable(QString::number(e[i])));
         }
         for (int64_t m : {1, 3, 4, 16, 32, 64}) {
             std::vector<float> c(m), sn(m), a(2 * m), b;
@@ -330,7 +415,8 @@ private slots:
             o.rope_llama(b.data(), c.data(), sn.data(), m);
             for (int64_t i = 0; i < m; ++i) {
                 QVERIFY(std::fabs(b[2 * i] - (a[2 * i] * c[i] - a[2 * i + 1] * sn[i])) <= 1e-5f);
-                QVERIFY(std::fabs(b[2 * i + 1] - (a[2 * i] * sn[i] + a[2 * i + 1] * c[i])) <= 1e-5f);
+                QVERIFY(std::fabs(b[2 * i + 1] - (a[2 * i] * sn[i] + a[2 * i + 1] * c[i])) <=
+                        1e-5f);
             }
             b = a;
             o.rope_neox(b.data(), c.data(), sn.data(), m);
@@ -372,10 +458,13 @@ private slots:
                     const float* in = &h[head * 8];
                     const float* out = &r[head * 8];
                     for (int i = 0; i < 3; ++i) {
-                        const double theta = 3.0 * std::pow(100.0, -2.0 * i / 6) / (use_ff ? ff[i] : 1);
+                        const double theta =
+                            3.0 * std::pow(100.0, -2.0 * i / 6) / (use_ff ? ff[i] : 1);
                         const int i0 = neox ? i : 2 * i, i1 = neox ? i + 3 : 2 * i + 1;
-                        QVERIFY(std::fabs(out[i0] - (in[i0] * std::cos(theta) - in[i1] * std::sin(theta))) < 1e-4);
-                        QVERIFY(std::fabs(out[i1] - (in[i0] * std::sin(theta) + in[i1] * std::cos(theta))) < 1e-4);
+                        QVERIFY(std::fabs(out[i0] - (in[i0] * std::cos(theta) -
+                                                     in[i1] * std::sin(theta))) < 1e-4);
+                        QVERIFY(std::fabs(out[i1] - (in[i0] * std::sin(theta) +
+                                                     in[i1] * std::cos(theta))) < 1e-4);
                     }
                     QCOMPARE(out[6], in[6]);
                     QCOMPARE(out[7], in[7]);

@@ -14,21 +14,34 @@ namespace {
 
 kern::Isa to_kern(CpuIsa isa) {
     switch (isa) {
-        case CpuIsa::kAuto: return kern::best_isa();
-        case CpuIsa::kGeneric: return kern::Isa::kGeneric;
-        case CpuIsa::kAvx2: return kern::Isa::kAvx2;
-        case CpuIsa::kAvx512: return kern::Isa::kAvx512;
-        case CpuIsa::kAvx512Vnni: return kern::Isa::kAvx512Vnni;
+        case CpuIsa::kAuto:
+            return kern::best_isa();
+        case CpuIsa::kGeneric:
+            return kern::Isa::kGeneric;
+        case CpuIsa::kAvx2:
+            return kern::Isa::kAvx2;
+        case CpuIsa::kAvx512:
+            return kern::Isa::kAvx512;
+        case CpuIsa::kAvx512Vnni:
+            return kern::Isa::kAvx512Vnni;
+        case CpuIsa::kAvxVnni:
+            return kern::Isa::kAvxVnni;
     }
     return kern::Isa::kGeneric;
 }
 
 CpuIsa from_kern(kern::Isa isa) {
     switch (isa) {
-        case kern::Isa::kGeneric: return CpuIsa::kGeneric;
-        case kern::Isa::kAvx2: return CpuIsa::kAvx2;
-        case kern::Isa::kAvx512: return CpuIsa::kAvx512;
-        case kern::Isa::kAvx512Vnni: return CpuIsa::kAvx512Vnni;
+        case kern::Isa::kGeneric:
+            return CpuIsa::kGeneric;
+        case kern::Isa::kAvx2:
+            return CpuIsa::kAvx2;
+        case kern::Isa::kAvx512:
+            return CpuIsa::kAvx512;
+        case kern::Isa::kAvx512Vnni:
+            return CpuIsa::kAvx512Vnni;
+        case kern::Isa::kAvxVnni:
+            return CpuIsa::kAvxVnni;
     }
     return CpuIsa::kGeneric;
 }
@@ -39,19 +52,28 @@ DType act_type(DType w) {
         case DType::Q4_0:
         case DType::Q5_0:
         case DType::Q8_0:
-        case DType::IQ4_NL: return DType::Q8_0;
+        case DType::IQ4_NL:
+            return DType::Q8_0;
         case DType::Q4_1:
-        case DType::Q5_1: return DType::Q8_1;
+        case DType::Q5_1:
+            return DType::Q8_1;
         case DType::Q2_K:
         case DType::Q3_K:
         case DType::Q4_K:
         case DType::Q5_K:
-        case DType::Q6_K: return DType::Q8_K;
-        default: return w;
+        case DType::Q6_K:
+            return DType::Q8_K;
+        default:
+            return w;
     }
 }
 
-size_t round_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
+// Token count from which converted-panel GEMM beats per-row dot products.
+constexpr int64_t kConvMinTokens = 2;
+
+size_t round_up(size_t v, size_t a) {
+    return (v + a - 1) / a * a;
+}
 
 // A growable 64-byte aligned buffer, one per thread, reused across calls.
 struct Scratch {
@@ -89,17 +111,20 @@ void split(ThreadPool* pool, int64_t n, int64_t grain, const Fn& fn) {
     pool->parallel_for(n, grain, [&](int64_t b, int64_t e, int) { fn(b, e); });
 }
 
-int num_threads(ThreadPool* pool) { return pool ? pool->num_threads() : 1; }
+int num_threads(ThreadPool* pool) {
+    return pool ? pool->num_threads() : 1;
+}
 
-// Activations tb tokens x act_bytes fit in about half of a 512 KiB L2.
+// Activations tb tokens x act_bytes fit in about half of a 512 KiB L2; tb is a multiple of 24
+// so that the micro-kernels' token tiles (3, 4, 6 or 8) divide it.
 int64_t token_block(size_t act_row_bytes, int64_t n_tok) {
     int64_t tb = static_cast<int64_t>((256 * 1024) / std::max<size_t>(act_row_bytes, 1));
-    tb = std::max<int64_t>(4, tb / 4 * 4);
+    tb = std::max<int64_t>(24, tb / 24 * 24);
     return std::min(tb, n_tok);
 }
 
-void matmul_repacked(const CpuWeight& w, const kern::RepackKernel& rk, const float* x,
-                     int64_t ldx, int64_t n_tok, float* y, int64_t ldy, ThreadPool* pool) {
+void matmul_repacked(const CpuWeight& w, const kern::RepackKernel& rk, const float* x, int64_t ldx,
+                     int64_t n_tok, float* y, int64_t ldy, ThreadPool* pool) {
     const int64_t cols = w.cols(), rows = w.rows();
     const size_t abytes = rk.act_bytes(cols);
     auto* act = static_cast<uint8_t*>(act_scratch().get(abytes * n_tok));
@@ -118,8 +143,8 @@ void matmul_repacked(const CpuWeight& w, const kern::RepackKernel& rk, const flo
     auto run_panels = [&](int64_t pb, int64_t pe, int64_t t0, int64_t nt) {
         const int64_t pf = std::min(pe, full_panels);
         if (pf > pb) {
-            rk.gemm(wdata + pb * pbytes, static_cast<int>(pf - pb), cols, act + t0 * abytes,
-                    abytes, nt, y + t0 * ldy + pb * R, ldy);
+            rk.gemm(wdata + pb * pbytes, static_cast<int>(pf - pb), cols, act + t0 * abytes, abytes,
+                    nt, y + t0 * ldy + pb * R, ldy);
         }
         if (pe > full_panels) {
             const int64_t r0 = full_panels * R;
@@ -140,6 +165,52 @@ void matmul_repacked(const CpuWeight& w, const kern::RepackKernel& rk, const flo
     split(pool, num_panels, grain, [&](int64_t pb, int64_t pe) {
         for (int64_t t0 = 0; t0 < n_tok; t0 += tb) {
             run_panels(pb, pe, t0, std::min(tb, n_tok - t0));
+        }
+    });
+}
+
+// Quantized weights in GGUF layout, several tokens: convert 16 rows at a time into int8 panels
+// (thread-local, cache resident) and run the register-blocked GEMM over all tokens.
+void matmul_conv(const CpuWeight& w, const kern::ConvGemmKernel& ck, const float* x, int64_t ldx,
+                 int64_t n_tok, float* y, int64_t ldy, ThreadPool* pool) {
+    const int64_t cols = w.cols(), rows = w.rows();
+    const size_t abytes = ck.act_bytes(cols);
+    auto* act = static_cast<uint8_t*>(act_scratch().get(abytes * n_tok));
+    split(n_tok >= 8 ? pool : nullptr, n_tok, 4, [&](int64_t b, int64_t e) {
+        for (int64_t t = b; t < e; ++t) ck.quantize_act(x + t * ldx, act + t * abytes, cols);
+    });
+    const int R = ck.panel_rows;
+    constexpr int kPanels = 2;  // panels converted per unit
+    const size_t pbytes = ck.panel_bytes(cols);
+    const size_t wstride = dtype_row_size(w.type(), cols);
+    const uint8_t* wdata = w.data();
+    const int64_t num_units = (rows + R * kPanels - 1) / (R * kPanels);
+    const int64_t tb = token_block(abytes, n_tok);
+    split(pool, num_units, 1, [&](int64_t ub, int64_t ue) {
+        thread_local Scratch panel_scratch;
+        auto* panels = static_cast<uint8_t*>(panel_scratch.get(pbytes * kPanels));
+        for (int64_t u = ub; u < ue; ++u) {
+            const int64_t r0 = u * R * kPanels;
+            const int64_t nr = std::min<int64_t>(R * kPanels, rows - r0);
+            const int np = static_cast<int>((nr + R - 1) / R);
+            for (int p = 0; p < np; ++p) {
+                const int rows_p = static_cast<int>(std::min<int64_t>(R, nr - p * R));
+                ck.convert(wdata + (r0 + p * R) * wstride, wstride, rows_p, cols,
+                           panels + p * pbytes);
+            }
+            for (int64_t t0 = 0; t0 < n_tok; t0 += tb) {
+                const int64_t nt = std::min(tb, n_tok - t0);
+                if (nr == R * np) {
+                    ck.gemm(panels, np, cols, act + t0 * abytes, abytes, nt, y + t0 * ldy + r0,
+                            ldy);
+                } else {
+                    float* tmp = tail_scratch(static_cast<size_t>(nt) * R * np);
+                    ck.gemm(panels, np, cols, act + t0 * abytes, abytes, nt, tmp, R * np);
+                    for (int64_t t = 0; t < nt; ++t) {
+                        std::memcpy(y + (t0 + t) * ldy + r0, tmp + t * R * np, nr * sizeof(float));
+                    }
+                }
+            }
         }
     });
 }
@@ -168,8 +239,9 @@ void matmul_rows(const CpuWeight& w, const kern::KernelTable& kt, const float* x
     const kern::VecDotTileFn tile = kt.vec_dot_tile[kern::type_index(w.type())];
     const int64_t tb = token_block(abytes, n_tok);
     const int nth = num_threads(pool);
-    const int64_t grain = n_tok == 1 ? std::max<int64_t>(8, rows / (nth * 16))
-                                     : std::max<int64_t>(4, std::min<int64_t>(16, rows / (nth * 4)));
+    const int64_t grain = n_tok == 1
+                              ? std::max<int64_t>(8, rows / (nth * 16))
+                              : std::max<int64_t>(4, std::min<int64_t>(16, rows / (nth * 4)));
     split(pool, rows, grain, [&](int64_t rb, int64_t re) {
         for (int64_t t0 = 0; t0 < n_tok; t0 += tb) {
             const int64_t nt = std::min(tb, n_tok - t0);
@@ -195,9 +267,12 @@ void matmul_impl(const CpuWeight& w, const float* x, int64_t ldx, int64_t n_tok,
     FOLIO_CHECK(ldx >= w.cols() && ldy >= w.rows());
     if (n_tok <= 0 || w.rows() == 0) return;
     const kern::KernelTable& kt = kern::kernel_table(to_kern(w.isa()));
+    const kern::ConvGemmKernel* ck = kt.conv[kern::type_index(w.type())];
     if (w.repacked()) {
         const kern::RepackKernel* rk = kt.repack[kern::type_index(w.type())];
         matmul_repacked(w, *rk, x, ldx, n_tok, y, ldy, pool);
+    } else if (ck != nullptr && n_tok >= kConvMinTokens) {
+        matmul_conv(w, *ck, x, ldx, n_tok, y, ldy, pool);
     } else {
         matmul_rows(w, kt, x, ldx, n_tok, y, ldy, pool);
     }
@@ -209,9 +284,13 @@ bool cpu_isa_supported(CpuIsa isa) {
     return isa == CpuIsa::kAuto || kern::isa_supported(to_kern(isa));
 }
 
-CpuIsa cpu_isa_best() { return from_kern(kern::best_isa()); }
+CpuIsa cpu_isa_best() {
+    return from_kern(kern::best_isa());
+}
 
-const char* cpu_isa_name(CpuIsa isa) { return kern::isa_name(to_kern(isa)); }
+const char* cpu_isa_name(CpuIsa isa) {
+    return kern::isa_name(to_kern(isa));
+}
 
 std::unique_ptr<CpuWeight> CpuWeight::create(DType type, int64_t rows, int64_t cols,
                                              const void* data, const CpuWeightOptions& opts) {
@@ -229,8 +308,7 @@ std::unique_ptr<CpuWeight> CpuWeight::create(DType type, int64_t rows, int64_t c
     const int64_t bs = dtype_traits(type).block_size;
     if (rows < 0 || cols <= 0 || cols % bs != 0) {
         throw std::invalid_argument("CpuWeight: bad shape " + std::to_string(rows) + "x" +
-                                    std::to_string(cols) + " for " +
-                                    std::string(dtype_name(type)));
+                                    std::to_string(cols) + " for " + std::string(dtype_name(type)));
     }
     std::unique_ptr<CpuWeight> w(new CpuWeight());
     w->m_type = type;
@@ -264,7 +342,9 @@ std::unique_ptr<CpuWeight> CpuWeight::create(DType type, int64_t rows, int64_t c
     return w;
 }
 
-CpuWeight::~CpuWeight() { std::free(m_owned); }
+CpuWeight::~CpuWeight() {
+    std::free(m_owned);
+}
 
 void CpuWeight::get_row(int64_t r, float* dst) const {
     FOLIO_CHECK(r >= 0 && r < m_rows);
@@ -273,15 +353,15 @@ void CpuWeight::get_row(int64_t r, float* dst) const {
     if (repacked()) {
         const kern::RepackKernel* rk = kt.repack[ti];
         const int R = rk->panel_rows;
-        rk->unpack_row(m_data + (r / R) * rk->panel_bytes(m_cols), static_cast<int>(r % R),
-                       m_cols, dst);
+        rk->unpack_row(m_data + (r / R) * rk->panel_bytes(m_cols), static_cast<int>(r % R), m_cols,
+                       dst);
     } else {
         kt.to_float[ti](m_data + r * dtype_row_size(m_type, m_cols), dst, m_cols);
     }
 }
 
-void matmul(const CpuWeight& w, const float* x, int64_t ldx, int64_t n_tok, float* y,
-            int64_t ldy, ThreadPool& pool) {
+void matmul(const CpuWeight& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy,
+            ThreadPool& pool) {
     matmul_impl(w, x, ldx, n_tok, y, ldy, &pool);
 }
 

@@ -18,7 +18,7 @@ namespace folio {
 // Which kernel family a weight runs on. kAuto picks the best the CPU has (capped by FOLIO_CPU).
 // Tests pass a lower level to cover the slower paths; a level the CPU lacks is a precondition
 // violation (check cpu_isa_supported first).
-enum class CpuIsa { kAuto, kGeneric, kAvx2, kAvx512, kAvx512Vnni };
+enum class CpuIsa { kAuto, kGeneric, kAvx2, kAvx512, kAvx512Vnni, kAvxVnni };
 bool cpu_isa_supported(CpuIsa isa);
 CpuIsa cpu_isa_best();
 const char* cpu_isa_name(CpuIsa isa);
@@ -36,7 +36,7 @@ struct CpuWeightOptions {
 // file), which must outlive it; when repacked() the original bytes are no longer read and the
 // caller may release them.
 class CpuWeight {
-public:
+  public:
     // Supported types: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, Q2_K, Q3_K, Q4_K,
     // Q5_K, Q6_K. cols must be a multiple of the type's block size. Throws std::invalid_argument
     // for an unsupported type or shape.
@@ -61,7 +61,7 @@ public:
     const uint8_t* data() const { return m_data; }
     int layout() const { return m_layout; }
 
-private:
+  private:
     CpuWeight() = default;
     DType m_type = DType::F32;
     int64_t m_rows = 0, m_cols = 0;
@@ -77,8 +77,8 @@ private:
 // x and y must not overlap. Activations are quantized once per call to the weight's
 // vec_dot_type into a reused per-thread scratch buffer, then rows (and, for n_tok > 1, token
 // tiles) are split over pool's threads. Call from the pool's owning thread only.
-void matmul(const CpuWeight& w, const float* x, int64_t ldx, int64_t n_tok, float* y,
-            int64_t ldy, ThreadPool& pool);
+void matmul(const CpuWeight& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy,
+            ThreadPool& pool);
 
 // Same, single-threaded, on the calling thread (for callers that parallelize themselves).
 void matmul_st(const CpuWeight& w, const float* x, int64_t ldx, int64_t n_tok, float* y,

@@ -13,7 +13,9 @@ const kern::OpsTable& ops() {
     return o;
 }
 
-const kern::KernelTable& table() { return kern::kernel_table(); }
+const kern::KernelTable& table() {
+    return kern::kernel_table();
+}
 
 }  // namespace
 
@@ -43,9 +45,13 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
     ops().silu_mul(gate, up, out, n);
 }
 
-void add(const float* a, const float* b, float* out, int64_t n) { ops().add(a, b, out, n); }
+void add(const float* a, const float* b, float* out, int64_t n) {
+    ops().add(a, b, out, n);
+}
 
-void scale(float* x, float s, int64_t n) { ops().scale(x, s, n); }
+void scale(float* x, float s, int64_t n) {
+    ops().scale(x, s, n);
+}
 
 void rope_cos_sin(int64_t pos, const RopeParams& p, float* cos_sin) {
     const float theta_scale = std::pow(p.freq_base, -2.0f / static_cast<float>(p.n_dims));

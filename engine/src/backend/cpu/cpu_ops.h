@@ -28,11 +28,11 @@ void scale(float* x, float s, int64_t n);
 
 // Rotary position embedding, as ggml_rope_ext without YaRN (ext_factor 0, attn_factor 1).
 struct RopeParams {
-    int64_t n_dims = 0;             // rotated dims per head (<= head size; the rest is kept)
+    int64_t n_dims = 0;  // rotated dims per head (<= head size; the rest is kept)
     float freq_base = 10000.0f;
-    float freq_scale = 1.0f;        // linear position scaling (1 / factor)
+    float freq_scale = 1.0f;              // linear position scaling (1 / factor)
     const float* freq_factors = nullptr;  // optional n_dims/2 divisors of each frequency
-    bool neox = false;              // pairs (x[i], x[i + n_dims/2]); else (x[2i], x[2i+1])
+    bool neox = false;                    // pairs (x[i], x[i + n_dims/2]); else (x[2i], x[2i+1])
 };
 // cos_sin[2*i], cos_sin[2*i+1] = cos, sin of the angle of pair i at position pos (n_dims floats).
 void rope_cos_sin(int64_t pos, const RopeParams& p, float* cos_sin);

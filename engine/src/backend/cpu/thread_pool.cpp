@@ -1,21 +1,62 @@
 #include "backend/cpu/thread_pool.h"
 
-#include <chrono>
 #include <immintrin.h>
+
+#include <algorithm>
+#include <chrono>
 
 #include "common/check.h"
 
+// Job protocol. m_pending is a state word for the current job:
+//   bits 0..7   workers inside the job            bits 8..15  workers that finished it
+//   bit  16     closed (no worker may enter)      bits 17..30 tag = generation & 0x3fff
+// The caller publishes m_job and the state, then bumps m_generation (workers spin on it,
+// then sleep in m_generation.wait). A worker enters by CAS (inside + 1) only while the state
+// is open and tagged with the generation it saw, reads m_job after entering, and leaves with
+// (finished + 1, inside - 1). The caller never returns while a worker is inside, so m_job
+// stays valid for every worker that entered.
+// run(): every worker must run the job once; the caller waits for finished == n - 1.
+// parallel_for(): chunks are claimed dynamically; once all are claimed the caller closes the
+// job and waits only for workers inside, so a descheduled worker never delays the caller.
 namespace folio {
 namespace {
 
-inline void cpu_relax() { _mm_pause(); }
+constexpr int kInsideMask = 0xff;
+constexpr int kFinishedOne = 1 << 8;
+constexpr int kFinishedMask = 0xff << 8;
+constexpr int kClosed = 1 << 16;
+constexpr int kTagShift = 17;
+constexpr uint64_t kTagMask = 0x3fff;
+
+inline void cpu_relax() {
+    _mm_pause();
+}
+
+inline int tag_of(uint64_t gen) {
+    return static_cast<int>(gen & kTagMask) << kTagShift;
+}
+
+// Spins, yielding the core now and then (the machine may have fewer free cores than threads).
+struct Backoff {
+    int spins = 0;
+    void pause() {
+        if (++spins < 4096) {
+            cpu_relax();
+        } else {
+            spins = 0;
+            std::this_thread::yield();
+        }
+    }
+};
 
 }  // namespace
 
 ThreadPool::ThreadPool(int num_threads) {
     if (num_threads <= 0) num_threads = static_cast<int>(std::thread::hardware_concurrency());
     if (num_threads <= 0) num_threads = 1;
+    FOLIO_CHECK(num_threads <= kInsideMask);
     m_num_threads = num_threads;
+    m_pending.store(tag_of(0) | kClosed, std::memory_order_relaxed);
     for (int i = 1; i < m_num_threads; ++i) m_workers.emplace_back([this, i] { worker_loop(i); });
 }
 
@@ -31,22 +72,44 @@ void ThreadPool::worker_loop(int index) {
     for (;;) {
         // Spin for a while (cheap wake-up between back-to-back jobs), then block.
         uint64_t gen = m_generation.load(std::memory_order_acquire);
-        auto spin_start = std::chrono::steady_clock::now();
-        int spins = 0;
-        while (gen == seen) {
-            cpu_relax();
-            if (++spins == 1024) {
-                spins = 0;
-                if (std::chrono::steady_clock::now() - spin_start > std::chrono::milliseconds(2)) {
-                    m_generation.wait(seen, std::memory_order_acquire);
+        if (gen == seen) {
+            auto spin_start = std::chrono::steady_clock::now();
+            int spins = 0;
+            while (gen == seen) {
+                cpu_relax();
+                if (++spins == 1024) {
+                    spins = 0;
+                    if (std::chrono::steady_clock::now() - spin_start >
+                        std::chrono::milliseconds(2)) {
+                        m_generation.wait(seen, std::memory_order_acquire);
+                    } else {
+                        std::this_thread::yield();  // let a descheduled peer finish its part
+                    }
                 }
+                gen = m_generation.load(std::memory_order_acquire);
             }
-            gen = m_generation.load(std::memory_order_acquire);
         }
-        seen = gen;
         if (m_stop.load(std::memory_order_acquire)) return;
+        int s = m_pending.load(std::memory_order_acquire);
+        bool entered = false;
+        for (;;) {
+            if ((s & ~(kClosed | kInsideMask | kFinishedMask)) != tag_of(gen)) break;  // stale
+            if (s & kClosed) break;
+            if (m_pending.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel,
+                                                std::memory_order_acquire)) {
+                entered = true;
+                break;
+            }
+        }
+        if (!entered) {
+            // Closed, or superseded by a newer job: look again at the generation.
+            if ((s & ~(kClosed | kInsideMask | kFinishedMask)) == tag_of(gen)) seen = gen;
+            continue;
+        }
+        // While this worker is inside, the job cannot complete, so the generation is stable.
+        seen = m_generation.load(std::memory_order_acquire);
         (*m_job)(index, m_num_threads);
-        m_pending.fetch_sub(1, std::memory_order_acq_rel);
+        m_pending.fetch_add(kFinishedOne - 1, std::memory_order_acq_rel);
     }
 }
 
@@ -55,13 +118,16 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
         fn(0, 1);
         return;
     }
-    FOLIO_CHECK(m_pending.load(std::memory_order_acquire) == 0);
+    const uint64_t gen = m_generation.load(std::memory_order_relaxed) + 1;
     m_job = &fn;
-    m_pending.store(m_num_threads - 1, std::memory_order_release);
-    m_generation.fetch_add(1, std::memory_order_acq_rel);
+    m_pending.store(tag_of(gen), std::memory_order_release);
+    m_generation.store(gen, std::memory_order_release);
     m_generation.notify_all();
     fn(0, m_num_threads);
-    while (m_pending.load(std::memory_order_acquire) != 0) cpu_relax();
+    const int want = (m_num_threads - 1) * kFinishedOne;
+    Backoff backoff;
+    while ((m_pending.load(std::memory_order_acquire) & kFinishedMask) != want) backoff.pause();
+    m_pending.fetch_or(kClosed, std::memory_order_acq_rel);
     m_job = nullptr;
 }
 
@@ -73,14 +139,25 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
         fn(0, n, 0);
         return;
     }
-    std::atomic<int64_t> next{0};
-    run([&](int thread, int) {
+    alignas(64) std::atomic<int64_t> next{0};
+    const std::function<void(int, int)> job = [&](int thread, int) {
         for (;;) {
-            int64_t begin = next.fetch_add(grain, std::memory_order_relaxed);
+            const int64_t begin = next.fetch_add(grain, std::memory_order_relaxed);
             if (begin >= n) break;
             fn(begin, std::min(n, begin + grain), thread);
         }
-    });
+    };
+    const uint64_t gen = m_generation.load(std::memory_order_relaxed) + 1;
+    m_job = &job;
+    m_pending.store(tag_of(gen), std::memory_order_release);
+    m_generation.store(gen, std::memory_order_release);
+    m_generation.notify_all();
+    job(0, m_num_threads);
+    // Every chunk is claimed: close the job and wait only for workers still inside it.
+    m_pending.fetch_or(kClosed, std::memory_order_acq_rel);
+    Backoff backoff;
+    while ((m_pending.load(std::memory_order_acquire) & kInsideMask) != 0) backoff.pause();
+    m_job = nullptr;
 }
 
 }  // namespace folio

@@ -6,6 +6,7 @@
 #include <cstring>
 
 namespace folio::kern::avx2 {
+namespace {  // internal linkage: included by files built for different instruction sets
 
 inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -28,8 +29,12 @@ inline float hmax(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
-inline uint16_t f2h(float f) { return _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT); }
+inline float h2f(uint16_t h) {
+    return _cvtsh_ss(h);
+}
+inline uint16_t f2h(float f) {
+    return _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT);
+}
 
 inline int32_t load_i32(const void* p) {
     int32_t v;
@@ -47,7 +52,9 @@ inline __m256 round_away(__m256 v) {
     return _mm256_add_ps(t, _mm256_and_ps(ge, one));
 }
 
-inline __m256 abs_ps(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
+inline __m256 abs_ps(__m256 v) {
+    return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
+}
 
 // Sum over the 32 signed byte products of a and b, as 8 int32 lanes (|a| <= 127 or b != -128).
 inline __m256i dot_i8(__m256i a, __m256i b) {
@@ -80,15 +87,17 @@ inline float quantize_block_q8(const float* x, int8_t* q, int* sum) {
     const __m256i packed = pack_i32_to_i8(qi[0], qi[1], qi[2], qi[3]);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), packed);
     if (sum) {
-        *sum = hsum_i32(_mm256_add_epi32(_mm256_add_epi32(qi[0], qi[1]),
-                                         _mm256_add_epi32(qi[2], qi[3])));
+        *sum = hsum_i32(
+            _mm256_add_epi32(_mm256_add_epi32(qi[0], qi[1]), _mm256_add_epi32(qi[2], qi[3])));
     }
     return d;
 }
 
+}  // namespace
 }  // namespace folio::kern::avx2
 
 namespace folio::kern::avx2 {
+namespace {  // internal linkage: included by files built for different instruction sets
 
 // exp(x) for x in float range; relative error ~2 ulp; x < -87.3 gives 0, x > 88 clamps.
 inline __m256 exp_ps(__m256 x) {
@@ -106,9 +115,11 @@ inline __m256 exp_ps(__m256 x) {
     y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
     y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
     y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
-    const __m256i n = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    const __m256i n =
+        _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
     y = _mm256_mul_ps(y, _mm256_castsi256_ps(n));
     return _mm256_andnot_ps(under, y);
 }
 
+}  // namespace
 }  // namespace folio::kern::avx2

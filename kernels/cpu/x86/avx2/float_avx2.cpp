@@ -18,7 +18,9 @@ inline __m256 load_bf16(const uint16_t* p) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
 }
 
-inline __m256 load_f32(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 load_f32(const float* p) {
+    return _mm256_loadu_ps(p);
+}
 
 template <typename T, __m256 (*Load)(const T*), float (*Scalar)(T)>
 float dot(int64_t n, const void* w, const void* a) {
@@ -38,9 +40,15 @@ float dot(int64_t n, const void* w, const void* a) {
     return static_cast<float>(sum);
 }
 
-float f32_id(float v) { return v; }
-float f16_s(uint16_t v) { return h2f(v); }
-float bf16_s(uint16_t v) { return _mm_cvtss_f32(_mm_castsi128_ps(_mm_cvtsi32_si128(int(v) << 16))); }
+float f32_id(float v) {
+    return v;
+}
+float f16_s(uint16_t v) {
+    return h2f(v);
+}
+float bf16_s(uint16_t v) {
+    return _mm_cvtss_f32(_mm_castsi128_ps(_mm_cvtsi32_si128(int(v) << 16)));
+}
 
 float vec_dot_f32(int64_t n, const void* w, const void* a) {
     return dot<float, load_f32, f32_id>(n, w, a);
@@ -80,7 +88,8 @@ void float_to_f16(const float* src, void* dst, int64_t n) {
 inline __m256i bf16_round(__m256 v) {
     const __m256i u = _mm256_castps_si256(v);
     const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
-    const __m256i r = _mm256_srli_epi32(_mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7FFF))), 16);
+    const __m256i r = _mm256_srli_epi32(
+        _mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7FFF))), 16);
     const __m256i q = _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(64));
     const __m256i is_nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7FFFFFFF)),
                                               _mm256_set1_epi32(0x7F800000));

@@ -44,8 +44,8 @@ void quantize_q8_K(const float* src, void* dst, int64_t n) {
         float max = 0;
         const __m256 va = _mm256_set1_ps(amax);
         for (int j = 0; j < QK_K; j += 8) {
-            const int mask = _mm256_movemask_ps(
-                _mm256_cmp_ps(abs_ps(_mm256_loadu_ps(src + j)), va, _CMP_EQ_OQ));
+            const int mask =
+                _mm256_movemask_ps(_mm256_cmp_ps(abs_ps(_mm256_loadu_ps(src + j)), va, _CMP_EQ_OQ));
             if (mask) {
                 max = src[j + __builtin_ctz(mask)];
                 break;
@@ -141,8 +141,12 @@ float dot_q45_K(int64_t n, const void* w, const void* a) {
     return hsum(acc) - acc_m;
 }
 
-float vec_dot_q4_K(int64_t n, const void* w, const void* a) { return dot_q45_K<false>(n, w, a); }
-float vec_dot_q5_K(int64_t n, const void* w, const void* a) { return dot_q45_K<true>(n, w, a); }
+float vec_dot_q4_K(int64_t n, const void* w, const void* a) {
+    return dot_q45_K<false>(n, w, a);
+}
+float vec_dot_q5_K(int64_t n, const void* w, const void* a) {
+    return dot_q45_K<true>(n, w, a);
+}
 
 // ---- Q6_K -----------------------------------------------------------------------------------
 float vec_dot_q6_K(int64_t n, const void* w, const void* a) {
@@ -159,19 +163,24 @@ float vec_dot_q6_K(int64_t n, const void* w, const void* a) {
             const __m256i qh = loadu(x[i].qh + 32 * h);
             const __m256i l0 = loadu(ql), l1 = loadu(ql + 32);
             const __m256i q[4] = {
-                _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4)),
-                _mm256_or_si256(_mm256_and_si256(l1, m4),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m3), 4)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m3), 4)),
+                _mm256_or_si256(_mm256_and_si256(l0, m4),
+                                _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4)),
+                _mm256_or_si256(
+                    _mm256_and_si256(l1, m4),
+                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4)),
+                _mm256_or_si256(
+                    _mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m3), 4)),
+                _mm256_or_si256(
+                    _mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m3), 4)),
             };
             const int8_t* q8 = y[i].qs + 128 * h;
             const int8_t* s = sc + 8 * h;
             for (int k = 0; k < 4; ++k) {
                 const __m256i p = _mm256_maddubs_epi16(q[k], loadu(q8 + 32 * k));
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(s[2 * k], s[2 * k + 1])));
+                sumi = _mm256_add_epi32(sumi,
+                                        _mm256_madd_epi16(p, scale_pair(s[2 * k], s[2 * k + 1])));
             }
         }
         // values are q - 32
@@ -192,8 +201,8 @@ inline void unpack_q3_scales(const uint8_t* packed, int8_t out[16]) {
     u[3] = ((u[1] >> 4) & k2) | (((t >> 6) & k1) << 4);
     u[0] = (u[0] & k2) | (((t >> 0) & k1) << 4);
     u[1] = (u[1] & k2) | (((t >> 2) & k1) << 4);
-    const __m128i v = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(u)),
-                                   _mm_set1_epi8(32));
+    const __m128i v =
+        _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(u)), _mm_set1_epi8(32));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out), v);
 }
 
@@ -217,7 +226,8 @@ float vec_dot_q3_K(int64_t n, const void* w, const void* a) {
                 const __m256i q = _mm256_or_si256(lo, _mm256_slli_epi16(hb, 2));  // value + 4
                 const __m256i p = _mm256_maddubs_epi16(q, loadu(y[i].qs + 128 * h + 32 * k));
                 sumi = _mm256_add_epi32(
-                    sumi, _mm256_madd_epi16(p, scale_pair(sc[8 * h + 2 * k], sc[8 * h + 2 * k + 1])));
+                    sumi,
+                    _mm256_madd_epi16(p, scale_pair(sc[8 * h + 2 * k], sc[8 * h + 2 * k + 1])));
             }
         }
         const int corr = 4 * scaled_bsums(sc, y[i].bsums);
@@ -250,8 +260,8 @@ float vec_dot_q2_K(int64_t n, const void* w, const void* a) {
                 const __m256i q = _mm256_and_si256(_mm256_srli_epi16(q2, 2 * k), m3);
                 const __m256i p = _mm256_maddubs_epi16(q, loadu(y[i].qs + 128 * h + 32 * k));
                 const int s = 8 * h + 2 * k;
-                sumi = _mm256_add_epi32(sumi,
-                                        _mm256_madd_epi16(p, scale_pair(sc[s] & 0xF, sc[s + 1] & 0xF)));
+                sumi = _mm256_add_epi32(
+                    sumi, _mm256_madd_epi16(p, scale_pair(sc[s] & 0xF, sc[s + 1] & 0xF)));
             }
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);

@@ -43,13 +43,15 @@ float dot_loop(int64_t n, const Block* x, const block_q8_0* y, Fn&& block_ints) 
     for (; i + 1 < nb; i += 2) {
         const __m256i s0 = block_ints(x[i], y[i].qs);
         const __m256i s1 = block_ints(x[i + 1], y[i + 1].qs);
-        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)), acc0);
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)),
+                               acc0);
         acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1),
                                _mm256_set1_ps(h2f(x[i + 1].d) * h2f(y[i + 1].d)), acc1);
     }
     for (; i < nb; ++i) {
         const __m256i s0 = block_ints(x[i], y[i].qs);
-        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)), acc0);
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)),
+                               acc0);
     }
     return hsum(_mm256_add_ps(acc0, acc1));
 }
@@ -57,7 +59,8 @@ float dot_loop(int64_t n, const Block* x, const block_q8_0* y, Fn&& block_ints) 
 float vec_dot_q4_0(int64_t n, const void* w, const void* a) {
     return dot_loop(n, static_cast<const block_q4_0*>(w), static_cast<const block_q8_0*>(a),
                     [](const block_q4_0& b, const int8_t* y) {
-                        const __m256i q = _mm256_sub_epi8(unpack_nibbles(b.qs), _mm256_set1_epi8(8));
+                        const __m256i q =
+                            _mm256_sub_epi8(unpack_nibbles(b.qs), _mm256_set1_epi8(8));
                         return dot_i8(q, load_q8(y));
                     });
 }
@@ -66,7 +69,8 @@ float vec_dot_q5_0(int64_t n, const void* w, const void* a) {
     return dot_loop(n, static_cast<const block_q5_0*>(w), static_cast<const block_q8_0*>(a),
                     [](const block_q5_0& b, const int8_t* y) {
                         // (nibble | hbit << 4) - 16 == nibble - (hbit ? 0 : 16)
-                        const __m256i hb = _mm256_andnot_si256(bits_to_bytes(b.qh), _mm256_set1_epi8(16));
+                        const __m256i hb =
+                            _mm256_andnot_si256(bits_to_bytes(b.qh), _mm256_set1_epi8(16));
                         const __m256i q = _mm256_sub_epi8(unpack_nibbles(b.qs), hb);
                         return dot_i8(q, load_q8(y));
                     });
@@ -90,7 +94,8 @@ float dot_loop_min(int64_t n, const Block* x, const block_q8_1* y, Fn&& block_in
     const int64_t nb = n / 32;
     for (int64_t i = 0; i < nb; ++i) {
         const __m256i s = block_ints(x[i], y[i].qs);
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)), acc);
+        acc =
+            _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)), acc);
         summ += h2f(x[i].m) * h2f(y[i].s);
     }
     return hsum(acc) + summ;
@@ -106,7 +111,8 @@ float vec_dot_q4_1(int64_t n, const void* w, const void* a) {
 float vec_dot_q5_1(int64_t n, const void* w, const void* a) {
     return dot_loop_min(n, static_cast<const block_q5_1*>(w), static_cast<const block_q8_1*>(a),
                         [](const block_q5_1& b, const int8_t* y) {
-                            const __m256i hb = _mm256_and_si256(bits_to_bytes(b.qh), _mm256_set1_epi8(16));
+                            const __m256i hb =
+                                _mm256_and_si256(bits_to_bytes(b.qh), _mm256_set1_epi8(16));
                             return dot_u8_i8(_mm256_or_si256(unpack_nibbles(b.qs), hb), load_q8(y));
                         });
 }

@@ -43,7 +43,8 @@ void scale_mul(const float* x, float s, const float* w, float* y, int64_t n) {
         }
         for (; i < n; ++i) y[i] = x[i] * s * w[i];
     } else {
-        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vs));
+        for (; i + 8 <= n; i += 8)
+            _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vs));
         for (; i < n; ++i) y[i] = x[i] * s;
     }
 }
@@ -74,7 +75,9 @@ float max_of(const float* x, int64_t n) {
     return r;
 }
 
-void scale(float* x, float s, int64_t n) { scale_mul(x, s, nullptr, x, n); }
+void scale(float* x, float s, int64_t n) {
+    scale_mul(x, s, nullptr, x, n);
+}
 
 void silu_mul(const float* g, const float* u, float* out, int64_t n) {
     const __m256 one = _mm256_set1_ps(1.0f);

@@ -76,8 +76,12 @@ void q8_0_to_float(const void* src, float* dst, int64_t n) {
 // activations (vpmaddwd: 2 multiply-pipe ops per 32 MACs, against 3 for the sign trick); two
 // panels x 4 tokens per tile keep the broadcast loads below the multiply rate.
 constexpr int kRows = 8;
+// Software prefetch distance for the decode stream (bytes ahead in a panel's quants).
+constexpr int kPrefetch = 1024;
 
-inline size_t align64(size_t v) { return (v + 63) & ~size_t{63}; }
+inline size_t align64(size_t v) {
+    return (v + 63) & ~size_t{63};
+}
 
 size_t panel_bytes(int64_t cols) {
     const int64_t nb = cols / QK8_0;
@@ -115,7 +119,9 @@ void unpack_row(const void* panel, int r, int64_t cols, float* dst) {
     }
 }
 
-size_t act_bytes(int64_t cols) { return align64(cols * 2 + (cols / QK8_0) * 4); }
+size_t act_bytes(int64_t cols) {
+    return align64(cols * 2 + (cols / QK8_0) * 4);
+}
 
 void quantize_act(const float* x, void* act, int64_t cols) {
     const int64_t nb = cols / QK8_0;
@@ -153,10 +159,14 @@ inline void gemm_tile(const uint8_t* panels, size_t pstride, int64_t nb, const u
         const int8_t* wq = reinterpret_cast<const int8_t*>(panels + qoff) + b * 256;
         if (NT == 1) {
             for (int p = 0; p < NP; ++p) {
-                _mm_prefetch(reinterpret_cast<const char*>(wq + p * pstride + 1024), _MM_HINT_T0);
-                _mm_prefetch(reinterpret_cast<const char*>(wq + p * pstride + 1088), _MM_HINT_T0);
-                _mm_prefetch(reinterpret_cast<const char*>(wq + p * pstride + 1152), _MM_HINT_T0);
-                _mm_prefetch(reinterpret_cast<const char*>(wq + p * pstride + 1216), _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(wq + p * pstride + kPrefetch + 0),
+                             _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(wq + p * pstride + kPrefetch + 64),
+                             _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(wq + p * pstride + kPrefetch + 128),
+                             _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(wq + p * pstride + kPrefetch + 192),
+                             _MM_HINT_T0);
             }
         }
 #pragma GCC unroll 4
@@ -177,9 +187,9 @@ inline void gemm_tile(const uint8_t* panels, size_t pstride, int64_t nb, const u
             const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(
                 reinterpret_cast<const __m128i*>(panels + p * pstride + b * kRows * 2)));
             for (int t = 0; t < NT; ++t) {
-                accf[p][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acci[p][t]),
-                                             _mm256_mul_ps(dw, _mm256_broadcast_ss(ad[t] + b)),
-                                             accf[p][t]);
+                accf[p][t] =
+                    _mm256_fmadd_ps(_mm256_cvtepi32_ps(acci[p][t]),
+                                    _mm256_mul_ps(dw, _mm256_broadcast_ss(ad[t] + b)), accf[p][t]);
             }
         }
     }
@@ -189,8 +199,8 @@ inline void gemm_tile(const uint8_t* panels, size_t pstride, int64_t nb, const u
 }
 
 template <int NP>
-void gemm_np(const uint8_t* panels, size_t pstride, int64_t nb, const uint8_t* a,
-             size_t act_stride, int64_t cols, int64_t nt, float* y, int64_t ldy) {
+void gemm_np(const uint8_t* panels, size_t pstride, int64_t nb, const uint8_t* a, size_t act_stride,
+             int64_t cols, int64_t nt, float* y, int64_t ldy) {
     constexpr int T = NP == 2 ? 3 : 4;  // 2x3: 12 live accumulators, no spills
     int64_t t = 0;
     for (; t + T <= nt; t += T) {
@@ -200,16 +210,25 @@ void gemm_np(const uint8_t* panels, size_t pstride, int64_t nb, const uint8_t* a
     const uint8_t* ar = a + t * act_stride;
     float* yr = y + t * ldy;
     switch (nt - t) {
-        case 4: gemm_tile<NP, 4>(panels, pstride, nb, ar, act_stride, cols, yr, ldy); break;
-        case 3: gemm_tile<NP, 3>(panels, pstride, nb, ar, act_stride, cols, yr, ldy); break;
-        case 2: gemm_tile<NP, 2>(panels, pstride, nb, ar, act_stride, cols, yr, ldy); break;
-        case 1: gemm_tile<NP, 1>(panels, pstride, nb, ar, act_stride, cols, yr, ldy); break;
-        default: break;
+        case 4:
+            gemm_tile<NP, 4>(panels, pstride, nb, ar, act_stride, cols, yr, ldy);
+            break;
+        case 3:
+            gemm_tile<NP, 3>(panels, pstride, nb, ar, act_stride, cols, yr, ldy);
+            break;
+        case 2:
+            gemm_tile<NP, 2>(panels, pstride, nb, ar, act_stride, cols, yr, ldy);
+            break;
+        case 1:
+            gemm_tile<NP, 1>(panels, pstride, nb, ar, act_stride, cols, yr, ldy);
+            break;
+        default:
+            break;
     }
 }
 
-void gemm(const void* panels, int np, int64_t cols, const void* act, size_t act_stride,
-          int64_t nt, float* y, int64_t ldy) {
+void gemm(const void* panels, int np, int64_t cols, const void* act, size_t act_stride, int64_t nt,
+          float* y, int64_t ldy) {
     const int64_t nb = cols / QK8_0;
     const size_t pstride = panel_bytes(cols);
     const auto* w = static_cast<const uint8_t*>(panels);
@@ -218,7 +237,8 @@ void gemm(const void* panels, int np, int64_t cols, const void* act, size_t act_
     for (; p + 2 <= np; p += 2) {
         gemm_np<2>(w + p * pstride, pstride, nb, a, act_stride, cols, nt, y + p * kRows, ldy);
     }
-    if (p < np) gemm_np<1>(w + p * pstride, pstride, nb, a, act_stride, cols, nt, y + p * kRows, ldy);
+    for (; p < np; ++p)
+        gemm_np<1>(w + p * pstride, pstride, nb, a, act_stride, cols, nt, y + p * kRows, ldy);
 }
 
 const RepackKernel kQ8_0x8 = {kRows, panel_bytes, pack, unpack_row, act_bytes, quantize_act, gemm};

@@ -9,6 +9,8 @@ void register_avx2(KernelTable& t) {
     register_avx2_legacy(t);
     register_avx2_float(t);
     register_avx2_kquants(t);
+    register_avx2_conv(t);
+    register_avx2_conv_float(t);
 }
 
 }  // namespace folio::kern

@@ -1,0 +1,168 @@
+// AVX-VNNI (VEX vpdpbusd on 256 bits, Alder Lake and later client cores) Q8_0 GEMM: the
+// scheme of ../avx512/q8_0_vnni.cpp on 8-row panels.
+//
+// Panel of 8 rows, nb = cols/32 blocks:
+//   scales: nb x 8 fp16 ([b*8 + r]), padded to 64 bytes
+//   quants: nb x 256 bytes; block b holds 8 chunks j of 32 bytes = 8 rows x 4 values
+//           (row r, values 4j..4j+3 of the block at [b*256 + j*32 + r*4]).
+// Activation rows: cols uint8 (Q8_0 quants + 128) then nb floats (fp16-rounded scales).
+#ifdef FOLIO_SIMDE_EMULATE
+#include "kernels/cpu/x86/avx512/avx512_util.h"
+#else
+#include <immintrin.h>
+#endif
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/x86/avx2/avx2_util.h"
+#include "kernels/cpu/x86/x86_register.h"
+
+// The kernels below (and only they: everything included above keeps the file's AVX2 flags)
+// may use VEX VNNI; they run only where cpu_features() reports avx_vnni.
+#ifdef FOLIO_SIMDE_EMULATE
+#define FOLIO_DPBUSD256 _mm256_dpbusd_epi32
+#else
+#pragma GCC target("avxvnni")
+#define FOLIO_DPBUSD256 _mm256_dpbusd_avx_epi32
+#endif
+
+namespace folio::kern {
+namespace {
+using namespace avx2;
+
+constexpr int kRows = 8;
+constexpr int kMaxNT = 4;
+constexpr int kPrefetch = 1024;
+
+inline size_t align64(size_t v) {
+    return (v + 63) & ~size_t{63};
+}
+
+size_t panel_bytes(int64_t cols) {
+    const int64_t nb = cols / QK8_0;
+    return align64(nb * kRows * 2) + nb * kRows * QK8_0;
+}
+
+void pack(const void* src, size_t src_stride, int nrows, int64_t cols, void* panel) {
+    const int64_t nb = cols / QK8_0;
+    auto* scales = static_cast<uint16_t*>(panel);
+    auto* quants = static_cast<int8_t*>(panel) + align64(nb * kRows * 2);
+    std::memset(panel, 0, panel_bytes(cols));
+    for (int r = 0; r < nrows; ++r) {
+        const auto* row =
+            reinterpret_cast<const block_q8_0*>(static_cast<const uint8_t*>(src) + r * src_stride);
+        for (int64_t b = 0; b < nb; ++b) {
+            scales[b * kRows + r] = row[b].d;
+            for (int j = 0; j < 8; ++j) {
+                std::memcpy(quants + b * 256 + j * 32 + r * 4, row[b].qs + 4 * j, 4);
+            }
+        }
+    }
+}
+
+void unpack_row(const void* panel, int r, int64_t cols, float* dst) {
+    const int64_t nb = cols / QK8_0;
+    const auto* scales = static_cast<const uint16_t*>(panel);
+    const auto* quants = static_cast<const int8_t*>(panel) + align64(nb * kRows * 2);
+    for (int64_t b = 0; b < nb; ++b) {
+        const float d = h2f(scales[b * kRows + r]);
+        for (int j = 0; j < 8; ++j) {
+            for (int i = 0; i < 4; ++i) {
+                dst[b * 32 + 4 * j + i] = d * quants[b * 256 + j * 32 + r * 4 + i];
+            }
+        }
+    }
+}
+
+size_t act_bytes(int64_t cols) {
+    return align64(cols + (cols / QK8_0) * 4);
+}
+
+void quantize_act(const float* x, void* act, int64_t cols) {
+    const int64_t nb = cols / QK8_0;
+    auto* q = static_cast<uint8_t*>(act);
+    auto* d = reinterpret_cast<float*>(q + cols);
+    alignas(32) int8_t tmp[QK8_0];
+    for (int64_t b = 0; b < nb; ++b) {
+        d[b] = h2f(f2h(quantize_block_q8(x + b * QK8_0, tmp, nullptr)));
+        const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(tmp));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + b * QK8_0),
+                            _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80))));
+    }
+}
+
+template <int NT>
+void gemm_tile(const uint8_t* panel, int64_t nb, const uint8_t* act, size_t act_stride,
+               int64_t cols, float* y, int64_t ldy) {
+    const uint16_t* scales = reinterpret_cast<const uint16_t*>(panel);
+    const uint8_t* quants = panel + align64(nb * kRows * 2);
+    const __m256i c128 = _mm256_set1_epi8(static_cast<char>(0x80));
+    __m256 accf[NT];
+    const float* ad[NT];
+    for (int t = 0; t < NT; ++t) {
+        accf[t] = _mm256_setzero_ps();
+        ad[t] = reinterpret_cast<const float*>(act + t * act_stride + cols);
+    }
+    for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* wq = quants + b * 256;
+        if (NT == 1) {
+            for (int l = 0; l < 256; l += 64) {
+                _mm_prefetch(reinterpret_cast<const char*>(wq + kPrefetch + l), _MM_HINT_T0);
+            }
+        }
+        __m256i corr = _mm256_setzero_si256();
+        for (int j = 0; j < 8; ++j) {
+            corr = FOLIO_DPBUSD256(
+                corr, c128, _mm256_load_si256(reinterpret_cast<const __m256i*>(wq + j * 32)));
+        }
+        const __m256i neg = _mm256_sub_epi32(_mm256_setzero_si256(), corr);
+        __m256i acc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = neg;
+        for (int j = 0; j < 8; ++j) {
+            const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(wq + j * 32));
+            for (int t = 0; t < NT; ++t) {
+                const __m256i a =
+                    _mm256_set1_epi32(load_i32(act + t * act_stride + b * QK8_0 + 4 * j));
+                acc[t] = FOLIO_DPBUSD256(acc[t], a, w);
+            }
+        }
+        const __m256 dw =
+            _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(scales + b * kRows)));
+        for (int t = 0; t < NT; ++t) {
+            accf[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[t]),
+                                      _mm256_mul_ps(dw, _mm256_broadcast_ss(ad[t] + b)), accf[t]);
+        }
+    }
+    for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y + t * ldy, accf[t]);
+}
+
+using TileFn = void (*)(const uint8_t*, int64_t, const uint8_t*, size_t, int64_t, float*, int64_t);
+constexpr TileFn kTiles[kMaxNT + 1] = {nullptr, gemm_tile<1>, gemm_tile<2>, gemm_tile<3>,
+                                       gemm_tile<4>};
+
+void gemm(const void* panels, int np, int64_t cols, const void* act, size_t act_stride, int64_t nt,
+          float* y, int64_t ldy) {
+    const int64_t nb = cols / QK8_0;
+    const size_t pstride = panel_bytes(cols);
+    const auto* a = static_cast<const uint8_t*>(act);
+    for (int p = 0; p < np; ++p) {
+        const uint8_t* panel = static_cast<const uint8_t*>(panels) + p * pstride;
+        for (int64_t t = 0; t < nt; t += kMaxNT) {
+            const int64_t n = std::min<int64_t>(kMaxNT, nt - t);
+            kTiles[n](panel, nb, a + t * act_stride, act_stride, cols, y + t * ldy + p * kRows,
+                      ldy);
+        }
+    }
+}
+
+const RepackKernel kQ8_0x8v = {kRows, panel_bytes, pack, unpack_row, act_bytes, quantize_act, gemm};
+
+}  // namespace
+
+void register_avx_vnni(KernelTable& t) {
+    t.repack[type_index(DType::Q8_0)] = &kQ8_0x8v;
+}
+
+}  // namespace folio::kern

@@ -1,0 +1,180 @@
+// AVX-512 VNNI Q8_0 kernels: the Q8_0·Q8_0 dot product and the 16-row interleaved Q8_0 GEMM.
+//
+// vpdpbusd multiplies unsigned by signed bytes and adds groups of 4 into int32 lanes without
+// intermediate saturation. Activations are stored offset to unsigned (a + 128), so the sum
+// over a block is sum((a + 128) * w) - 128 * sum(w); the correction comes from one extra
+// vpdpbusd per weight chunk (shared by all tokens of a tile). Exact integer arithmetic.
+//
+// Panel of 16 rows, nb = cols/32 blocks:
+//   scales: nb x 16 fp16 ([b*16 + r]), padded to 64 bytes
+//   quants: nb x 512 bytes; block b holds 8 chunks j of 64 bytes = 16 rows x 4 values
+//           (row r, values 4j..4j+3 of the block at [b*512 + j*64 + r*4]).
+// Activation rows: cols uint8 (Q8_0 quants + 128) then nb floats (fp16-rounded scales).
+#include "kernels/cpu/x86/avx512/avx512_util.h"
+
+#include <cstring>
+
+#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/x86/avx2/avx2_util.h"
+#include "kernels/cpu/x86/x86_register.h"
+
+namespace folio::kern {
+namespace {
+using namespace avx2;
+
+constexpr int kRows = 16;
+constexpr int kMaxNT = 8;
+constexpr int kPrefetch = 2048;
+
+inline size_t align64(size_t v) {
+    return (v + 63) & ~size_t{63};
+}
+
+float vec_dot_q8_0(int64_t n, const void* w, const void* a) {
+    const auto* x = static_cast<const block_q8_0*>(w);
+    const auto* y = static_cast<const block_q8_0*>(a);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    const int64_t nb = n / QK8_0;
+    auto block = [&](int64_t i) {
+        const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs));
+        const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs));
+        const __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(qx, qx),
+                                              _mm256_sign_epi8(qy, qx));
+        return _mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)));
+    };
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        acc0 = _mm256_add_ps(acc0, block(i));
+        acc1 = _mm256_add_ps(acc1, block(i + 1));
+    }
+    if (i < nb) acc0 = _mm256_add_ps(acc0, block(i));
+    return avx2::hsum(_mm256_add_ps(acc0, acc1));
+}
+
+size_t panel_bytes(int64_t cols) {
+    const int64_t nb = cols / QK8_0;
+    return align64(nb * kRows * 2) + nb * kRows * QK8_0;
+}
+
+void pack(const void* src, size_t src_stride, int nrows, int64_t cols, void* panel) {
+    const int64_t nb = cols / QK8_0;
+    auto* scales = static_cast<uint16_t*>(panel);
+    auto* quants = static_cast<int8_t*>(panel) + align64(nb * kRows * 2);
+    std::memset(panel, 0, panel_bytes(cols));
+    for (int r = 0; r < nrows; ++r) {
+        const auto* row =
+            reinterpret_cast<const block_q8_0*>(static_cast<const uint8_t*>(src) + r * src_stride);
+        for (int64_t b = 0; b < nb; ++b) {
+            scales[b * kRows + r] = row[b].d;
+            for (int j = 0; j < 8; ++j) {
+                std::memcpy(quants + b * 512 + j * 64 + r * 4, row[b].qs + 4 * j, 4);
+            }
+        }
+    }
+}
+
+void unpack_row(const void* panel, int r, int64_t cols, float* dst) {
+    const int64_t nb = cols / QK8_0;
+    const auto* scales = static_cast<const uint16_t*>(panel);
+    const auto* quants = static_cast<const int8_t*>(panel) + align64(nb * kRows * 2);
+    for (int64_t b = 0; b < nb; ++b) {
+        const float d = h2f(scales[b * kRows + r]);
+        for (int j = 0; j < 8; ++j) {
+            for (int i = 0; i < 4; ++i) {
+                dst[b * 32 + 4 * j + i] = d * quants[b * 512 + j * 64 + r * 4 + i];
+            }
+        }
+    }
+}
+
+size_t act_bytes(int64_t cols) {
+    return align64(cols + (cols / QK8_0) * 4);
+}
+
+void quantize_act(const float* x, void* act, int64_t cols) {
+    const int64_t nb = cols / QK8_0;
+    auto* q = static_cast<uint8_t*>(act);
+    auto* d = reinterpret_cast<float*>(q + cols);
+    alignas(32) int8_t tmp[QK8_0];
+    for (int64_t b = 0; b < nb; ++b) {
+        d[b] = h2f(f2h(quantize_block_q8(x + b * QK8_0, tmp, nullptr)));
+        const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(tmp));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + b * QK8_0),
+                            _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80))));
+    }
+}
+
+template <int NT>
+void gemm_tile(const uint8_t* panel, int64_t nb, const uint8_t* act, size_t act_stride,
+               int64_t cols, float* y, int64_t ldy) {
+    const uint16_t* scales = reinterpret_cast<const uint16_t*>(panel);
+    const uint8_t* quants = panel + align64(nb * kRows * 2);
+    const __m512i c128 = _mm512_set1_epi8(static_cast<char>(0x80));
+    __m512 accf[NT];
+    const float* ad[NT];
+    for (int t = 0; t < NT; ++t) {
+        accf[t] = _mm512_setzero_ps();
+        ad[t] = reinterpret_cast<const float*>(act + t * act_stride + cols);
+    }
+    for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* wq = quants + b * 512;
+        if (NT == 1) {
+            for (int l = 0; l < 512; l += 64) {
+                _mm_prefetch(reinterpret_cast<const char*>(wq + kPrefetch + l), _MM_HINT_T0);
+            }
+        }
+        __m512i corr = _mm512_setzero_si512();
+        for (int j = 0; j < 8; ++j) {
+            corr = _mm512_dpbusd_epi32(corr, c128, _mm512_load_si512(wq + j * 64));
+        }
+        const __m512i neg = _mm512_sub_epi32(_mm512_setzero_si512(), corr);
+        __m512i acc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = neg;
+        for (int j = 0; j < 8; ++j) {
+            const __m512i w = _mm512_load_si512(wq + j * 64);
+            for (int t = 0; t < NT; ++t) {
+                const __m512i a =
+                    _mm512_set1_epi32(load_i32(act + t * act_stride + b * QK8_0 + 4 * j));
+                acc[t] = _mm512_dpbusd_epi32(acc[t], a, w);
+            }
+        }
+        const __m512 dw = _mm512_cvtph_ps(
+            _mm256_load_si256(reinterpret_cast<const __m256i*>(scales + b * kRows)));
+        for (int t = 0; t < NT; ++t) {
+            accf[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]),
+                                      _mm512_mul_ps(dw, _mm512_set1_ps(ad[t][b])), accf[t]);
+        }
+    }
+    for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * ldy, accf[t]);
+}
+
+using TileFn = void (*)(const uint8_t*, int64_t, const uint8_t*, size_t, int64_t, float*, int64_t);
+constexpr TileFn kTiles[kMaxNT + 1] = {nullptr,      gemm_tile<1>, gemm_tile<2>,
+                                       gemm_tile<3>, gemm_tile<4>, gemm_tile<5>,
+                                       gemm_tile<6>, gemm_tile<7>, gemm_tile<8>};
+
+void gemm(const void* panels, int np, int64_t cols, const void* act, size_t act_stride, int64_t nt,
+          float* y, int64_t ldy) {
+    const int64_t nb = cols / QK8_0;
+    const size_t pstride = panel_bytes(cols);
+    const auto* a = static_cast<const uint8_t*>(act);
+    for (int p = 0; p < np; ++p) {
+        const uint8_t* panel = static_cast<const uint8_t*>(panels) + p * pstride;
+        for (int64_t t = 0; t < nt; t += kMaxNT) {
+            const int64_t n = std::min<int64_t>(kMaxNT, nt - t);
+            kTiles[n](panel, nb, a + t * act_stride, act_stride, cols, y + t * ldy + p * kRows,
+                      ldy);
+        }
+    }
+}
+
+const RepackKernel kQ8_0x16 = {kRows, panel_bytes, pack, unpack_row, act_bytes, quantize_act, gemm};
+
+}  // namespace
+
+void register_avx512_vnni_q8_0(KernelTable& t) {
+    t.vec_dot[type_index(DType::Q8_0)] = vec_dot_q8_0;
+    t.repack[type_index(DType::Q8_0)] = &kQ8_0x16;
+}
+
+}  // namespace folio::kern
