@@ -6,175 +6,180 @@
 #include <cmath>
 #include <vector>
 
+#include "backend/cpu/cpu_ops.h"
 #include "common/check.h"
 #include "kernels/cpu/cpu_features.h"
-#include "tensor/quants.h"
 
 namespace folio {
 namespace {
 
-// ---- row helpers: scalar and AVX2 versions --------------------------------------------------
+// Query rows of one sequence handled together: each K/V block is converted once per tile.
+constexpr int64_t kQueryTile = 16;
 
-float dot_scalar(const float* a, const float* b, int64_t n) {
-    float s = 0;
-    for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-    return s;
+// ---- inner loops: scores against one block, weighted V sum --------------------------------
+// kt: one K block transposed to [head_dim][block_size] f32; scores[j] = dot(q, key j) * scale
+// for j < n (n <= block_size).
+
+void block_scores_scalar(const float* q, const float* kt, int64_t head_dim, int64_t bs, int64_t n,
+                         float scale, float* scores) {
+    float acc[64] = {};
+    for (int64_t d = 0; d < head_dim; ++d)
+        for (int64_t j = 0; j < n; ++j) acc[j] += q[d] * kt[d * bs + j];
+    for (int64_t j = 0; j < n; ++j) scores[j] = acc[j] * scale;
 }
 
-void axpy_scalar(float a, const float* x, float* y, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
-}
-
-__attribute__((target("avx2,fma"))) float hsum256(__m256 v) {
-    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-    lo = _mm_add_ps(lo, hi);
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
-
-__attribute__((target("avx2,fma"))) float dot_avx2(const float* a, const float* b, int64_t n) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+__attribute__((target("avx2,fma"))) void block_scores_avx2(const float* q, const float* kt,
+                                                           int64_t head_dim, int64_t bs,
+                                                           int64_t n, float scale,
+                                                           float* scores) {
+    if (bs != 16) return block_scores_scalar(q, kt, head_dim, bs, n, scale, scores);
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+    int64_t d = 0;
+    for (; d + 2 <= head_dim; d += 2) {
+        const __m256 q0 = _mm256_broadcast_ss(q + d), q1 = _mm256_broadcast_ss(q + d + 1);
+        a0 = _mm256_fmadd_ps(q0, _mm256_loadu_ps(kt + d * 16), a0);
+        a1 = _mm256_fmadd_ps(q0, _mm256_loadu_ps(kt + d * 16 + 8), a1);
+        b0 = _mm256_fmadd_ps(q1, _mm256_loadu_ps(kt + d * 16 + 16), b0);
+        b1 = _mm256_fmadd_ps(q1, _mm256_loadu_ps(kt + d * 16 + 24), b1);
     }
-    for (; i + 8 <= n; i += 8)
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-    float s = hsum256(_mm256_add_ps(acc0, acc1));
-    for (; i < n; ++i) s += a[i] * b[i];
-    return s;
+    for (; d < head_dim; ++d) {
+        const __m256 q0 = _mm256_broadcast_ss(q + d);
+        a0 = _mm256_fmadd_ps(q0, _mm256_loadu_ps(kt + d * 16), a0);
+        a1 = _mm256_fmadd_ps(q0, _mm256_loadu_ps(kt + d * 16 + 8), a1);
+    }
+    const __m256 vs = _mm256_set1_ps(scale);
+    alignas(32) float out[16];
+    _mm256_store_ps(out, _mm256_mul_ps(_mm256_add_ps(a0, b0), vs));
+    _mm256_store_ps(out + 8, _mm256_mul_ps(_mm256_add_ps(a1, b1), vs));
+    std::copy_n(out, n, scores);
 }
 
-__attribute__((target("avx2,fma"))) void axpy_avx2(float a, const float* x, float* y, int64_t n) {
-    const __m256 va = _mm256_set1_ps(a);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-    for (; i < n; ++i) y[i] += a * x[i];
+// out[0..head_dim) += sum_j p[j] * v[j][0..head_dim) for j < n (v rows contiguous).
+void weighted_sum_scalar(const float* p, const float* v, int64_t n, int64_t head_dim, float* out) {
+    for (int64_t j = 0; j < n; ++j)
+        for (int64_t d = 0; d < head_dim; ++d) out[d] += p[j] * v[j * head_dim + d];
 }
 
-__attribute__((target("avx2,f16c"))) void f16_to_f32_avx2(const fp16_t* src, float* dst,
-                                                         int64_t n) {
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(
-                                      reinterpret_cast<const __m128i*>(src + i))));
-    for (; i < n; ++i) dst[i] = fp16_to_f32(src[i]);
+__attribute__((target("avx2,fma"))) void weighted_sum_avx2(const float* p, const float* v,
+                                                           int64_t n, int64_t head_dim,
+                                                           float* out) {
+    if (head_dim % 8 != 0) return weighted_sum_scalar(p, v, n, head_dim, out);
+    for (int64_t d = 0; d < head_dim; d += 8) {
+        __m256 acc = _mm256_loadu_ps(out + d);
+        for (int64_t j = 0; j < n; ++j)
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_loadu_ps(v + j * head_dim + d), acc);
+        _mm256_storeu_ps(out + d, acc);
+    }
 }
 
-struct RowOps {
-    float (*dot)(const float*, const float*, int64_t);
-    void (*axpy)(float, const float*, float*, int64_t);
-    bool avx2;
+struct Inner {
+    void (*scores)(const float*, const float*, int64_t, int64_t, int64_t, float, float*);
+    void (*weighted_sum)(const float*, const float*, int64_t, int64_t, float*);
 };
 
-const RowOps& row_ops() {
-    static const RowOps ops = cpu_features().avx2 ? RowOps{dot_avx2, axpy_avx2, true}
-                                                  : RowOps{dot_scalar, axpy_scalar, false};
+const Inner& inner() {
+    static const Inner ops = cpu_features().avx2 ? Inner{block_scores_avx2, weighted_sum_avx2}
+                                                 : Inner{block_scores_scalar, weighted_sum_scalar};
     return ops;
 }
 
-// n consecutive head rows of `dtype` (each head_dim long) → f32.
-void rows_to_f32(DType dtype, const uint8_t* src, float* dst, int64_t n_rows, int64_t head_dim,
-                 bool avx2) {
-    const int64_t n = n_rows * head_dim;
-    if (dtype == DType::F32) {
-        std::copy_n(reinterpret_cast<const float*>(src), n, dst);
-    } else if (dtype == DType::F16 && avx2) {
-        f16_to_f32_avx2(reinterpret_cast<const fp16_t*>(src), dst, n);
-    } else {
-        dequantize_row(dtype, src, dst, n);  // rows are contiguous, so one call covers them
-    }
-}
-
-// ---- the kernel -----------------------------------------------------------------------------
+// ---- one task: a tile of query rows of one sequence, one KV head ----------------------------
 
 struct Scratch {
-    std::vector<float> scores;  // [n_gqa][ctx]
-    std::vector<float> kv;      // [block_size][head_dim]
+    std::vector<float> scores;  // [tile rows][n_gqa][ctx]
+    std::vector<float> block;   // one K or V block as f32: [block_size][head_dim]
+    std::vector<float> kt;      // the K block transposed: [head_dim][block_size]
 };
 
-void attend_one(const ForwardBatch& batch, const SeqBatchInfo& seq, int32_t row,
-                const CpuKvCache& cache, int64_t layer, int64_t kvh, const AttentionShape& s,
-                const float* q, float* out, Scratch& scratch) {
-    const auto& ops = row_ops();
+void attend_tile(const ForwardBatch& batch, const SeqBatchInfo& seq, int32_t row0, int32_t rows,
+                 const CpuKvCache& cache, int64_t layer, int64_t kvh, const AttentionShape& s,
+                 const float* q, float* out, Scratch& sc) {
+    const auto& ops = inner();
     const auto& cs = cache.shape();
-    const int64_t n_gqa = s.n_head / s.n_kv_head;
-    const int64_t ctx = batch.positions[row] + 1;
-    const int64_t bs = cs.block_size;
-    const int64_t n_blocks = (ctx + bs - 1) / bs;
+    const int64_t n_gqa = s.n_head / s.n_kv_head, hd = s.head_dim, bs = cs.block_size;
+    const int64_t qstride = s.n_head * hd;
+    // Rows of a sequence have consecutive positions, so the last row sees the longest context.
+    const int64_t ctx_max = batch.positions[static_cast<size_t>(row0 + rows - 1)] + 1;
+    const int64_t n_blocks = (ctx_max + bs - 1) / bs;
     FOLIO_CHECK(n_blocks <= static_cast<int64_t>(seq.block_table.size()));
-    const int64_t qstride = s.n_head * s.head_dim;
-    const float* q_row = q + row * qstride;
-    float* out_row = out + row * qstride;
+    sc.scores.resize(static_cast<size_t>(rows * n_gqa * ctx_max));
+    sc.block.resize(static_cast<size_t>(bs * hd));
+    sc.kt.resize(static_cast<size_t>(bs * hd));
+    auto ctx_of = [&](int32_t r) { return batch.positions[static_cast<size_t>(row0 + r)] + 1; };
+    auto scores_of = [&](int32_t r, int64_t g) {
+        return sc.scores.data() + (r * n_gqa + g) * ctx_max;
+    };
 
-    scratch.scores.resize(static_cast<size_t>(n_gqa * ctx));
-    scratch.kv.resize(static_cast<size_t>(bs * s.head_dim));
-    float* kv = scratch.kv.data();
-
-    // Scores: one pass over the K blocks, all query heads of the group at once.
+    // Q·K: every K block is converted and transposed once for the whole tile.
     for (int64_t b = 0; b < n_blocks; ++b) {
-        const int64_t n = std::min(bs, ctx - b * bs);
+        const int64_t base = b * bs, n = std::min(bs, ctx_max - base);
         const int32_t block = seq.block_table[static_cast<size_t>(b)];
-        rows_to_f32(cs.dtype, cache.k_head(layer, block, kvh), kv, n, s.head_dim, ops.avx2);
-        for (int64_t g = 0; g < n_gqa; ++g) {
-            const float* qh = q_row + (kvh * n_gqa + g) * s.head_dim;
-            float* sc = scratch.scores.data() + g * ctx + b * bs;
-            for (int64_t j = 0; j < n; ++j)
-                sc[j] = ops.dot(qh, kv + j * s.head_dim, s.head_dim) * s.scale;
+        dequantize_row_fast(cs.dtype, cache.k_head(layer, block, kvh), sc.block.data(), n * hd);
+        for (int64_t j = 0; j < n; ++j)
+            for (int64_t d = 0; d < hd; ++d) sc.kt[d * bs + j] = sc.block[j * hd + d];
+        for (int32_t r = 0; r < rows; ++r) {
+            const int64_t m = std::min(n, ctx_of(r) - base);
+            if (m <= 0) continue;
+            const float* q_row = q + (row0 + r) * qstride;
+            for (int64_t g = 0; g < n_gqa; ++g)
+                ops.scores(q_row + (kvh * n_gqa + g) * hd, sc.kt.data(), hd, bs, m, s.scale,
+                           scores_of(r, g) + base);
         }
     }
-    // Softmax per head.
-    for (int64_t g = 0; g < n_gqa; ++g) {
-        float* sc = scratch.scores.data() + g * ctx;
-        float mx = *std::max_element(sc, sc + ctx);
-        double sum = 0;
-        for (int64_t j = 0; j < ctx; ++j) {
-            sc[j] = std::exp(sc[j] - mx);
-            sum += sc[j];
-        }
-        const float inv = static_cast<float>(1.0 / sum);
-        for (int64_t j = 0; j < ctx; ++j) sc[j] *= inv;
-        std::fill_n(out_row + (kvh * n_gqa + g) * s.head_dim, s.head_dim, 0.0f);
-    }
-    // Weighted sum of V.
-    for (int64_t b = 0; b < n_blocks; ++b) {
-        const int64_t n = std::min(bs, ctx - b * bs);
-        const int32_t block = seq.block_table[static_cast<size_t>(b)];
-        rows_to_f32(cs.dtype, cache.v_head(layer, block, kvh), kv, n, s.head_dim, ops.avx2);
+    // Softmax over each row's own causal context.
+    for (int32_t r = 0; r < rows; ++r) {
         for (int64_t g = 0; g < n_gqa; ++g) {
-            const float* sc = scratch.scores.data() + g * ctx + b * bs;
-            float* o = out_row + (kvh * n_gqa + g) * s.head_dim;
-            for (int64_t j = 0; j < n; ++j) ops.axpy(sc[j], kv + j * s.head_dim, o, s.head_dim);
+            softmax(scores_of(r, g), ctx_of(r));
+            std::fill_n(out + (row0 + r) * qstride + (kvh * n_gqa + g) * hd, hd, 0.0f);
+        }
+    }
+    // P·V: every V block is converted once for the whole tile.
+    for (int64_t b = 0; b < n_blocks; ++b) {
+        const int64_t base = b * bs, n = std::min(bs, ctx_max - base);
+        const int32_t block = seq.block_table[static_cast<size_t>(b)];
+        dequantize_row_fast(cs.dtype, cache.v_head(layer, block, kvh), sc.block.data(), n * hd);
+        for (int32_t r = 0; r < rows; ++r) {
+            const int64_t m = std::min(n, ctx_of(r) - base);
+            if (m <= 0) continue;
+            for (int64_t g = 0; g < n_gqa; ++g)
+                ops.weighted_sum(scores_of(r, g) + base, sc.block.data(), m, hd,
+                                 out + (row0 + r) * qstride + (kvh * n_gqa + g) * hd);
         }
     }
 }
+
+struct Task {
+    int32_t seq, row0, rows;
+    int64_t kvh;
+};
 
 }  // namespace
 
 void paged_attention(const ForwardBatch& batch, const CpuKvCache& cache, int64_t layer,
                      const AttentionShape& shape, const float* q, float* out, ThreadPool& pool) {
     FOLIO_CHECK(shape.n_head % shape.n_kv_head == 0);
-    FOLIO_CHECK(cache.shape().n_kv_head == shape.n_kv_head && cache.shape().head_dim == shape.head_dim);
-    const int64_t n_rows = batch.num_tokens();
-    std::vector<int32_t> row_seq(static_cast<size_t>(n_rows), -1);
+    FOLIO_CHECK(cache.shape().n_kv_head == shape.n_kv_head &&
+                cache.shape().head_dim == shape.head_dim);
+    FOLIO_CHECK(cache.shape().block_size <= 64);
+    // Tasks: (sequence, query tile, kv head); long prefills split into many tiles.
+    std::vector<Task> tasks;
     for (size_t si = 0; si < batch.seqs.size(); ++si) {
         const auto& sq = batch.seqs[si];
-        for (int32_t r = sq.token_begin; r < sq.token_begin + sq.num_tokens; ++r)
-            row_seq[static_cast<size_t>(r)] = static_cast<int32_t>(si);
+        for (int32_t r = 0; r < sq.num_tokens; r += kQueryTile) {
+            const auto rows = static_cast<int32_t>(std::min<int64_t>(kQueryTile, sq.num_tokens - r));
+            for (int64_t h = 0; h < shape.n_kv_head; ++h)
+                tasks.push_back(Task{static_cast<int32_t>(si), sq.token_begin + r, rows, h});
+        }
     }
-    const int64_t n_tasks = n_rows * shape.n_kv_head;
-    pool.parallel_for(n_tasks, 1, [&](int64_t begin, int64_t end, int) {
+    // Later tiles see longer contexts: hand them out first for better balance.
+    std::reverse(tasks.begin(), tasks.end());
+    pool.parallel_for(static_cast<int64_t>(tasks.size()), 1, [&](int64_t begin, int64_t end, int) {
         thread_local Scratch scratch;
-        for (int64_t t = begin; t < end; ++t) {
-            const auto row = static_cast<int32_t>(t / shape.n_kv_head);
-            const int64_t kvh = t % shape.n_kv_head;
-            const int32_t si = row_seq[static_cast<size_t>(row)];
-            FOLIO_CHECK(si >= 0);
-            attend_one(batch, batch.seqs[static_cast<size_t>(si)], row, cache, layer, kvh, shape, q,
-                       out, scratch);
+        for (int64_t i = begin; i < end; ++i) {
+            const Task& t = tasks[static_cast<size_t>(i)];
+            attend_tile(batch, batch.seqs[static_cast<size_t>(t.seq)], t.row0, t.rows, cache, layer,
+                        t.kvh, shape, q, out, scratch);
         }
     });
 }
