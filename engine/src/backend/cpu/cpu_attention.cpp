@@ -29,9 +29,8 @@ void block_scores_scalar(const float* q, const float* kt, int64_t head_dim, int6
 }
 
 __attribute__((target("avx2,fma"))) void block_scores_avx2(const float* q, const float* kt,
-                                                           int64_t head_dim, int64_t bs,
-                                                           int64_t n, float scale,
-                                                           float* scores) {
+                                                           int64_t head_dim, int64_t bs, int64_t n,
+                                                           float scale, float* scores) {
     if (bs != 16) return block_scores_scalar(q, kt, head_dim, bs, n, scale, scores);
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
@@ -64,12 +63,28 @@ void weighted_sum_scalar(const float* p, const float* v, int64_t n, int64_t head
 __attribute__((target("avx2,fma"))) void weighted_sum_avx2(const float* p, const float* v,
                                                            int64_t n, int64_t head_dim,
                                                            float* out) {
-    if (head_dim % 8 != 0) return weighted_sum_scalar(p, v, n, head_dim, out);
-    for (int64_t d = 0; d < head_dim; d += 8) {
-        __m256 acc = _mm256_loadu_ps(out + d);
-        for (int64_t j = 0; j < n; ++j)
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_loadu_ps(v + j * head_dim + d), acc);
-        _mm256_storeu_ps(out + d, acc);
+    if (head_dim % 64 != 0) {
+        if (head_dim % 8 != 0) return weighted_sum_scalar(p, v, n, head_dim, out);
+        for (int64_t d = 0; d < head_dim; d += 8) {
+            __m256 acc = _mm256_loadu_ps(out + d);
+            for (int64_t j = 0; j < n; ++j)
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_loadu_ps(v + j * head_dim + d),
+                                      acc);
+            _mm256_storeu_ps(out + d, acc);
+        }
+        return;
+    }
+    // 64 output dims stay in 8 registers while every row j is added with one broadcast.
+    for (int64_t d = 0; d < head_dim; d += 64) {
+        __m256 acc[8];
+        for (int k = 0; k < 8; ++k) acc[k] = _mm256_loadu_ps(out + d + 8 * k);
+        for (int64_t j = 0; j < n; ++j) {
+            const __m256 pj = _mm256_broadcast_ss(p + j);
+            const float* vr = v + j * head_dim + d;
+            for (int k = 0; k < 8; ++k)
+                acc[k] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vr + 8 * k), acc[k]);
+        }
+        for (int k = 0; k < 8; ++k) _mm256_storeu_ps(out + d + 8 * k, acc[k]);
     }
 }
 
@@ -167,7 +182,8 @@ void paged_attention(const ForwardBatch& batch, const CpuKvCache& cache, int64_t
     for (size_t si = 0; si < batch.seqs.size(); ++si) {
         const auto& sq = batch.seqs[si];
         for (int32_t r = 0; r < sq.num_tokens; r += kQueryTile) {
-            const auto rows = static_cast<int32_t>(std::min<int64_t>(kQueryTile, sq.num_tokens - r));
+            const auto rows =
+                static_cast<int32_t>(std::min<int64_t>(kQueryTile, sq.num_tokens - r));
             for (int64_t h = 0; h < shape.n_kv_head; ++h)
                 tasks.push_back(Task{static_cast<int32_t>(si), sq.token_begin + r, rows, h});
         }
