@@ -12,7 +12,9 @@ std::filesystem::path shared_dir() {
     return FOLIO_SHARED_DIR;
 }
 
-std::filesystem::path shared_path(const std::string& relative) { return shared_dir() / relative; }
+std::filesystem::path shared_path(const std::string& relative) {
+    return shared_dir() / relative;
+}
 
 std::filesystem::path scratch_dir(const std::string& name) {
     auto dir = std::filesystem::path(FOLIO_BINARY_DIR) / "test-scratch" / name;
@@ -20,7 +22,9 @@ std::filesystem::path scratch_dir(const std::string& name) {
     return dir;
 }
 
-std::filesystem::path folio_binary() { return std::filesystem::path(FOLIO_BINARY_DIR) / "app" / "folio"; }
+std::filesystem::path folio_binary() {
+    return std::filesystem::path(FOLIO_BINARY_DIR) / "app" / "folio";
+}
 
 std::string read_file(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);

@@ -10,7 +10,7 @@
 namespace folio {
 
 class Backend {
-public:
+  public:
     virtual ~Backend() = default;
     virtual std::string name() const = 0;
     // Runs every token of `batch` through the model, storing each token's K/V at its slot, and

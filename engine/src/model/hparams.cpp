@@ -42,8 +42,8 @@ ModelHParams load_hparams(const gguf::GgufFile& f) {
     hp.n_rot = f.get_int(a + "rope.dimension_count").value_or(hp.head_dim);
     if (hp.n_rot <= 0 || hp.n_rot > hp.head_dim || hp.n_rot % 2 != 0)
         throw bad_key(f, a + "rope.dimension_count", "must be even and at most the head size");
-    hp.rms_eps = static_cast<float>(
-        f.get_float(a + "attention.layer_norm_rms_epsilon").value_or(1e-5));
+    hp.rms_eps =
+        static_cast<float>(f.get_float(a + "attention.layer_norm_rms_epsilon").value_or(1e-5));
     hp.rope_freq_base = static_cast<float>(f.get_float(a + "rope.freq_base").value_or(10000.0));
     if (auto type = f.get_string(a + "rope.scaling.type"); type && *type == "linear") {
         double factor = f.get_float(a + "rope.scaling.factor").value_or(1.0);

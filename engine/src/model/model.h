@@ -13,7 +13,7 @@
 namespace folio {
 
 class Model {
-public:
+  public:
     // Opens and validates `path`; throws gguf::GgufError / std::runtime_error with a message
     // naming the file and the problem (unsupported architecture, missing tensor, ...).
     static std::unique_ptr<Model> load(const std::filesystem::path& path);
@@ -26,7 +26,7 @@ public:
     // Bytes of all tensor data (what the weights occupy in memory).
     size_t weight_bytes() const;
 
-private:
+  private:
     Model() = default;
     std::unique_ptr<gguf::GgufFile> m_file;
     ModelHParams m_hparams;

@@ -34,9 +34,9 @@ void WeightBinder::check_shape(const gguf::TensorInfo& t, std::initializer_list<
                                   ", expected " + shape_string(ne.begin(), ne.size()));
     }
     if (!dtype_traits(t.type).supported) {
-        throw gguf::GgufError(m_file.path(), m_file.data_offset() + t.offset, std::string(t.name),
-                              "tensor type " + std::string(dtype_name(t.type)) +
-                                  " is not supported yet");
+        throw gguf::GgufError(
+            m_file.path(), m_file.data_offset() + t.offset, std::string(t.name),
+            "tensor type " + std::string(dtype_name(t.type)) + " is not supported yet");
     }
 }
 

@@ -38,7 +38,7 @@ struct ModelWeights {
 
 // Looks up tensors and checks their shapes; throws gguf::GgufError naming the tensor.
 class WeightBinder {
-public:
+  public:
     WeightBinder(const gguf::GgufFile& file, const ModelHParams& hp) : m_file(file), m_hp(hp) {}
     // Tensor `name` with exactly the given dims (ne[0] first); throws when missing or mis-shaped.
     const gguf::TensorInfo* require(const std::string& name, std::initializer_list<int64_t> ne);
@@ -46,7 +46,7 @@ public:
     const gguf::TensorInfo* optional(const std::string& name, std::initializer_list<int64_t> ne);
     static std::string layer_name(int layer, const char* suffix);
 
-private:
+  private:
     void check_shape(const gguf::TensorInfo& t, std::initializer_list<int64_t> ne);
     const gguf::GgufFile& m_file;
     const ModelHParams& m_hp;

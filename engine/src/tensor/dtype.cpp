@@ -52,14 +52,18 @@ constexpr auto kTable = make_table();
 
 }  // namespace
 
-bool dtype_is_known(uint32_t raw) { return raw < kMaxType && kTable[raw].block_size != 0; }
+bool dtype_is_known(uint32_t raw) {
+    return raw < kMaxType && kTable[raw].block_size != 0;
+}
 
 const DTypeTraits& dtype_traits(DType type) {
     assert(dtype_is_known(static_cast<uint32_t>(type)));
     return kTable[static_cast<size_t>(type)];
 }
 
-std::string_view dtype_name(DType type) { return dtype_traits(type).name; }
+std::string_view dtype_name(DType type) {
+    return dtype_traits(type).name;
+}
 
 size_t dtype_row_size(DType type, int64_t n) {
     const auto& t = dtype_traits(type);

@@ -103,7 +103,8 @@ class TestGoldenLogits : public QObject {
                 for (const auto& [id, v] : top) scale = std::max(scale, std::fabs(v));
                 if (std::getenv("FOLIO_GOLDEN_DEBUG")) {  // per-step error profile
                     double step_err = 0;
-                    for (const auto& [id, v] : top) step_err = std::max<double>(step_err, std::fabs(l[id] - v) / scale);
+                    for (const auto& [id, v] : top)
+                        step_err = std::max<double>(step_err, std::fabs(l[id] - v) / scale);
                     qInfo("  %s step %zu err %.2e", row.prompt.substr(0, 12).c_str(), i, step_err);
                 }
                 for (const auto& [id, v] : top) {
@@ -127,8 +128,10 @@ class TestGoldenLogits : public QObject {
                 }
             }
         }
-        qInfo("%s: worst relative logit error %.2e (tolerance %.0e), %d steps with a clear greedy "
-              "token", n.c_str(), worst, tol, clear_steps);
+        qInfo(
+            "%s: worst relative logit error %.2e (tolerance %.0e), %d steps with a clear greedy "
+            "token",
+            n.c_str(), worst, tol, clear_steps);
         QVERIFY2(clear_steps >= 8, "too few steps with a clear reference margin to check argmax");
     }
 

@@ -21,7 +21,7 @@ struct CpuBackendOptions {
 };
 
 class CpuBackend : public Backend {
-public:
+  public:
     // `model` must outlive the backend. Throws std::runtime_error on failure (e.g. KV memory).
     CpuBackend(const Model& model, const CpuBackendOptions& options);
     ~CpuBackend() override;
@@ -32,7 +32,7 @@ public:
     int64_t kv_block_size() const override { return m_kv->shape().block_size; }
     ThreadPool& pool() { return m_pool; }
 
-private:
+  private:
     struct Layer;
     struct Buffers;
     void prepare_weights();

@@ -36,8 +36,8 @@ CpuKvCache::CpuKvCache(const KvCacheShape& shape) : m_shape(shape) {
     m_block_bytes = m_head_bytes * shape.block_size * shape.n_kv_head;
     m_total_bytes = bytes_per_block(shape) * shape.num_blocks;
     // Anonymous mapping: zero pages are only committed when a block is first written.
-    void* p = mmap(nullptr, m_total_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+    void* p =
+        mmap(nullptr, m_total_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         throw std::runtime_error("cannot reserve " + std::to_string(m_total_bytes >> 20) +
                                  " MiB for the KV cache");

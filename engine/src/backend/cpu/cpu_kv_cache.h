@@ -21,7 +21,7 @@ struct KvCacheShape {
 };
 
 class CpuKvCache {
-public:
+  public:
     // Throws std::runtime_error on an unsupported dtype or when memory cannot be reserved.
     explicit CpuKvCache(const KvCacheShape& shape);
     ~CpuKvCache();
@@ -49,7 +49,7 @@ public:
     // (block * block_size + offset), converting to dtype.
     void store(int64_t layer, int64_t slot, const float* k, const float* v);
 
-private:
+  private:
     uint8_t* ptr(int kv, int64_t layer, int64_t block, int64_t h);
 
     KvCacheShape m_shape;

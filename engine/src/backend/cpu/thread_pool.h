@@ -11,7 +11,7 @@
 namespace folio {
 
 class ThreadPool {
-public:
+  public:
     // num_threads includes the caller; 0 means the number of online cores.
     explicit ThreadPool(int num_threads = 0);
     ~ThreadPool();
@@ -28,7 +28,7 @@ public:
     void parallel_for(int64_t n, int64_t grain,
                       const std::function<void(int64_t, int64_t, int)>& fn);
 
-private:
+  private:
     void worker_loop(int index);
 
     int m_num_threads;
