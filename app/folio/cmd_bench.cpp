@@ -31,6 +31,7 @@ struct BenchFlags {
     int n_gen = 128;
     int reps = 3;
     std::vector<int> parallel;
+    int shared_prefix = 0;  // --parallel only: tokens every prompt starts with
     bool json = false;
 };
 
@@ -136,6 +137,9 @@ struct ParallelFigures {
     int parallel = 0;
     double pp_tok_s = 0, tg_tok_s = 0, pp_seconds = 0, tg_seconds = 0;
     int64_t preemptions = 0;
+    int64_t prompt_tokens = 0;           // submitted prompt tokens, shared prefix included
+    int64_t prompt_tokens_computed = 0;  // the rest came from the prefix cache
+    double prefix_hit_rate = 0;          // hits / lookups in this run
 };
 
 // Paged blocks vs llama.cpp's fixed slots for the same KV budget.
@@ -143,7 +147,7 @@ void print_memory(const BenchFlags& f, const Engine& engine) {
     const EngineInfo& info = engine.info();
     // KV positions per request: the prompt, then n decode steps (the last sampled token is
     // never fed back).
-    const int64_t seq = f.n_prompt + f.n_gen;
+    const int64_t seq = f.shared_prefix + f.n_prompt + f.n_gen;
     const int64_t blocks_per_seq = (seq + info.block_size - 1) / info.block_size;
     const int64_t fit_paged = info.num_kv_blocks / blocks_per_seq;
     const int64_t bytes_per_token = info.bytes_per_block / info.block_size;
@@ -158,7 +162,7 @@ void print_memory(const BenchFlags& f, const Engine& engine) {
         static_cast<long long>(info.max_model_len), info.max_num_seqs, info.max_num_batched_tokens,
         info.enable_prefix_caching ? "on" : "off");
     std::printf(
-        "requests of %lld tokens (p + n): %lld blocks each -> %lld fit at once "
+        "requests of %lld tokens (shared prefix + p + n): %lld blocks each -> %lld fit at once "
         "(paged blocks; the scheduler runs at most %d)\n",
         static_cast<long long>(seq), static_cast<long long>(blocks_per_seq),
         static_cast<long long>(fit_paged), info.max_num_seqs);
@@ -170,11 +174,20 @@ void print_memory(const BenchFlags& f, const Engine& engine) {
         static_cast<long long>(seq));
 }
 
-ParallelFigures run_parallel(Engine& engine, int P, int n_prompt, int n_gen, std::mt19937& rng) {
+// P concurrent requests; with shared_prefix > 0 every prompt starts with the same
+// shared_prefix random tokens, followed by its own n_prompt tokens.
+ParallelFigures run_parallel(Engine& engine, int P, int n_prompt, int n_gen, int shared_prefix,
+                             std::mt19937& rng) {
     const auto n_vocab = static_cast<int32_t>(engine.info().n_vocab);
+    const std::vector<int32_t> prefix = random_tokens(rng, n_vocab, shared_prefix);
     std::vector<std::vector<int32_t>> prompts;
-    for (int i = 0; i < P; ++i) prompts.push_back(random_tokens(rng, n_vocab, n_prompt));
-    const int64_t preempt0 = engine.stats().num_preemptions;
+    for (int i = 0; i < P; ++i) {
+        prompts.push_back(prefix);
+        auto own = random_tokens(rng, n_vocab, n_prompt);
+        prompts.back().insert(prompts.back().end(), own.begin(), own.end());
+    }
+    const EngineStats before = engine.stats();
+    const int64_t preempt0 = before.num_preemptions;
     std::vector<RequestHandle> handles;
     const Clock::time_point t0 = Clock::now();
     for (int i = 0; i < P; ++i) {
@@ -194,9 +207,18 @@ ParallelFigures run_parallel(Engine& engine, int P, int n_prompt, int n_gen, std
     fig.parallel = P;
     fig.pp_seconds = seconds(first_done - t0);
     fig.tg_seconds = seconds(last_done - first_done);
-    fig.pp_tok_s = fig.pp_seconds > 0 ? static_cast<double>(P) * n_prompt / fig.pp_seconds : 0;
+    const int64_t per_request = shared_prefix + n_prompt;
+    fig.pp_tok_s = fig.pp_seconds > 0 ? static_cast<double>(P) * per_request / fig.pp_seconds : 0;
     fig.tg_tok_s = fig.tg_seconds > 0 ? static_cast<double>(P) * n_gen / fig.tg_seconds : 0;
-    fig.preemptions = engine.stats().num_preemptions - preempt0;
+    const EngineStats after = engine.stats();
+    fig.preemptions = after.num_preemptions - preempt0;
+    fig.prompt_tokens = static_cast<int64_t>(P) * per_request;
+    fig.prompt_tokens_computed = after.prompt_tokens_total - before.prompt_tokens_total;
+    const int64_t queries = after.prefix_cache_queries - before.prefix_cache_queries;
+    fig.prefix_hit_rate =
+        queries > 0
+            ? static_cast<double>(after.prefix_cache_hits - before.prefix_cache_hits) / queries
+            : 0.0;
     return fig;
 }
 
@@ -205,19 +227,24 @@ void bench_parallel(const BenchFlags& f, EngineConfig config) {
     const int max_p = *std::max_element(f.parallel.begin(), f.parallel.end());
     if (f.engine.max_num_seqs == 0) config.max_num_seqs = std::max(config.max_num_seqs, max_p);
     auto engine = create_engine(config);
-    if (engine->info().max_model_len < f.n_prompt + f.n_gen + 2)
+    if (engine->info().max_model_len < f.shared_prefix + f.n_prompt + f.n_gen + 2)
         throw CliError("the context (-c / KV cache) is too small for -p/-n");
 
     std::mt19937 rng(42);
-    run_parallel(*engine, 1, f.n_prompt, 4, rng);  // warm-up
+    run_parallel(*engine, 1, f.n_prompt, 4, 0, rng);  // warm-up
     std::vector<ParallelFigures> figs;
-    for (int P : f.parallel) figs.push_back(run_parallel(*engine, P, f.n_prompt, f.n_gen, rng));
+    for (int P : f.parallel)
+        figs.push_back(run_parallel(*engine, P, f.n_prompt, f.n_gen, f.shared_prefix, rng));
 
     if (f.json) {
         nlohmann::json j = nlohmann::json::array();
         for (const auto& x : figs)
-            j.push_back(
-                {{"parallel", x.parallel}, {"pp_tok_s", x.pp_tok_s}, {"tg_tok_s", x.tg_tok_s}});
+            j.push_back({{"parallel", x.parallel},
+                         {"pp_tok_s", x.pp_tok_s},
+                         {"tg_tok_s", x.tg_tok_s},
+                         {"prompt_tokens", x.prompt_tokens},
+                         {"prompt_tokens_computed", x.prompt_tokens_computed},
+                         {"prefix_cache_hit_rate", x.prefix_hit_rate}});
         std::printf("%s\n", j.dump().c_str());
         return;
     }
@@ -230,6 +257,13 @@ void bench_parallel(const BenchFlags& f, EngineConfig config) {
         std::printf("| %3d | %4d | %4d | %9.2f | %7.2f | %9.2f | %7.2f | %9lld |\n", x.parallel,
                     f.n_prompt, f.n_gen, x.pp_seconds, x.pp_tok_s, x.tg_seconds, x.tg_tok_s,
                     static_cast<long long>(x.preemptions));
+    for (const auto& x : figs)
+        if (f.shared_prefix > 0)
+            std::printf(
+                "P=%d sharing a %d-token prefix: %lld of %lld prompt tokens computed, "
+                "prefix-cache hit rate %.1f%%\n",
+                x.parallel, f.shared_prefix, static_cast<long long>(x.prompt_tokens_computed),
+                static_cast<long long>(x.prompt_tokens), 100.0 * x.prefix_hit_rate);
 }
 
 void bench(const BenchFlags& f) {
@@ -257,6 +291,9 @@ void add_bench_command(CLI::App& app) {
                     "concurrent sequences, e.g. 1,8,32 (llama-batched-bench style)")
         ->delimiter(',')
         ->check(CLI::Range(1, 1 << 16));
+    cmd->add_option("--shared-prefix", flags->shared_prefix,
+                    "with --parallel: every prompt starts with the same N tokens (prefix caching)")
+        ->check(CLI::Range(0, 1 << 20));
     cmd->add_flag("--json", flags->json,
                   "print {\"pp_tok_s\": ..., \"tg_tok_s\": ...} only (with --parallel: a list of "
                   "{\"parallel\": P, \"pp_tok_s\": ..., \"tg_tok_s\": ...})");

@@ -143,6 +143,18 @@ class TestCliRun : public QObject {
         QVERIFY2(t.out.contains("llama.cpp"), t.out.constData());
         QVERIFY2(t.out.contains("fit at once"), t.out.constData());
     }
+
+    // Requests sharing a long prefix compute it once; the rest comes from the prefix cache.
+    void bench_shared_prefix_is_computed_once() {
+        auto r = run_folio({"bench", "-m", model("stories260K.gguf"), "--parallel", "4",
+                            "--shared-prefix", "64", "-p", "8", "-n", "4", "-t", "2", "--json"});
+        QCOMPARE(r.exit_code, 0);
+        auto e = nlohmann::json::parse(r.out.toStdString()).at(0);
+        QCOMPARE(e["prompt_tokens"].get<int64_t>(), int64_t{4 * (64 + 8)});
+        const auto computed = e["prompt_tokens_computed"].get<int64_t>();
+        QVERIFY2(computed >= 64 + 4 * 8 && computed < 2 * 64 + 4 * 8, r.out.constData());
+        QVERIFY(e["prefix_cache_hit_rate"].get<double>() > 0.5);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCliRun)
