@@ -8,7 +8,7 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev
   libcpp-httplib-dev libsqlite3-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
   libcurl4-openssl-dev libxxhash-dev libcli11-dev libtomlplusplus-dev libsystemd-dev
-  libvulkan-dev glslc mesa-vulkan-drivers xvfb
+  libvulkan-dev glslc mesa-vulkan-drivers xvfb libsimde-dev
 )
 missing=()
 for p in "${packages[@]}"; do
