@@ -32,6 +32,9 @@ void add_engine_flags(CLI::App* cmd, EngineFlags& flags) {
     cmd->add_option("--max-num-batched-tokens", flags.max_num_batched_tokens,
                     "most tokens computed per engine step (default: 2048)")
         ->check(CLI::Range(1, 1 << 20));
+    cmd->add_option("--long-prefill-threshold", flags.long_prefill_threshold,
+                    "most prompt tokens one request computes per step (default: 0, no cap)")
+        ->check(CLI::Range(0, 1 << 20));
 }
 
 std::optional<int64_t> parse_bytes(const std::string& text) {
@@ -82,6 +85,7 @@ EngineConfig engine_config(const EngineFlags& flags) {
     c.enable_prefix_caching = !flags.no_prefix_caching;
     if (flags.max_num_seqs > 0) c.max_num_seqs = flags.max_num_seqs;
     if (flags.max_num_batched_tokens > 0) c.max_num_batched_tokens = flags.max_num_batched_tokens;
+    c.long_prefill_token_threshold = flags.long_prefill_threshold;
     return c;
 }
 

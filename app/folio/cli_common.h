@@ -19,6 +19,7 @@ struct EngineFlags {
     bool no_prefix_caching = false;
     int max_num_seqs = 0;            // 0: the engine's default
     int max_num_batched_tokens = 0;  // 0: the engine's default
+    int long_prefill_threshold = 0;  // 0: no per-request cap
 };
 
 // Adds -m/--model, -t/--threads, -c/--ctx-size, --kv-type, --kv-cache-memory,

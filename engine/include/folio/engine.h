@@ -53,6 +53,8 @@ struct EngineConfig {
     int max_num_seqs = 64;
     // Most tokens computed in one engine step (prefill chunks + decodes).
     int max_num_batched_tokens = 2048;
+    // Most prompt tokens one request computes per step (0 = only the step budget limits it).
+    int long_prefill_token_threshold = 0;
     bool enable_prefix_caching = true;
 };
 

@@ -76,6 +76,9 @@ void check_config(const EngineConfig& c) {
         bad("block_size must be in [1, 1024] (got " + std::to_string(c.block_size) + ")");
     if (c.max_num_seqs < 1)
         bad("max_num_seqs must be >= 1 (got " + std::to_string(c.max_num_seqs) + ")");
+    if (c.long_prefill_token_threshold < 0)
+        bad("long_prefill_token_threshold must be >= 0 (got " +
+            std::to_string(c.long_prefill_token_threshold) + ")");
     if (c.max_num_batched_tokens < 1)
         bad("max_num_batched_tokens must be >= 1 (got " + std::to_string(c.max_num_batched_tokens) +
             ")");
@@ -189,6 +192,7 @@ std::unique_ptr<Engine> Engine::create(std::shared_ptr<const Model> model,
     EngineCoreConfig cc;
     cc.scheduler.max_num_seqs = config.max_num_seqs;
     cc.scheduler.max_num_batched_tokens = config.max_num_batched_tokens;
+    cc.scheduler.long_prefill_token_threshold = config.long_prefill_token_threshold;
     cc.scheduler.max_model_len = static_cast<int32_t>(max_model_len);
     cc.num_kv_blocks = static_cast<int32_t>(usable + 1);
     cc.block_size = config.block_size;

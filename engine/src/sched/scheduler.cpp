@@ -54,6 +54,10 @@ std::vector<std::string> Scheduler::finish_requests(std::span<const std::string>
 SchedulerOutput Scheduler::schedule() {
     SchedulerOutput out;
     int32_t budget = config_.max_num_batched_tokens;
+    auto cap_prefill = [this](int32_t num_new) {
+        const int32_t cap = config_.long_prefill_token_threshold;
+        return cap > 0 ? std::min(num_new, cap) : num_new;
+    };
     bool preempted_any = false;
 
     auto add_scheduled = [&](Request* req, int32_t num_new) {
@@ -76,7 +80,8 @@ SchedulerOutput Scheduler::schedule() {
     size_t i = 0;
     while (i < running_.size() && budget > 0) {
         Request* req = running_[i];
-        const int32_t num_new = std::min(req->num_tokens() - req->num_computed_tokens(), budget);
+        const int32_t num_new =
+            std::min(cap_prefill(req->num_tokens() - req->num_computed_tokens()), budget);
         FOLIO_CHECK(num_new > 0);
         bool allocated = false;
         while (true) {
@@ -108,7 +113,8 @@ SchedulerOutput Scheduler::schedule() {
         Request* req = waiting_.front();
         FOLIO_CHECK(req->num_computed_tokens() == 0);
         const ComputedBlocks hit = kv_.get_computed_blocks(req->kv);
-        const int32_t num_new = std::min(req->num_tokens() - hit.num_computed_tokens, budget);
+        const int32_t num_new =
+            std::min(cap_prefill(req->num_tokens() - hit.num_computed_tokens), budget);
         FOLIO_CHECK(num_new > 0);
         if (!kv_.allocate_slots(req->kv, num_new, hit.num_computed_tokens, hit.block_ids)) {
             if (running_.empty()) {

@@ -35,6 +35,10 @@ struct SchedulerConfig {
     // Longest sequence; a request stops (FinishedLength) when it reaches it. The KV cache should
     // hold at least one sequence of this length, or long requests fail with FinishedError.
     int32_t max_model_len = 4096;
+    // Most prompt tokens one request may compute in one step (0 = no cap beyond the budget).
+    // A cap keeps a long prompt from filling whole steps, so the decodes running beside it
+    // keep producing tokens at a steady pace.
+    int32_t long_prefill_token_threshold = 0;
 };
 
 // One sequence's result of a step.

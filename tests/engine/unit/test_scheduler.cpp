@@ -218,6 +218,38 @@ class TestScheduler : public QObject {
         QCOMPARE(sim.outputs["a"], alone(make_prompt(1, 5), 40));
     }
 
+    // With long_prefill_token_threshold, a long prompt is computed in chunks no larger than the
+    // cap even when the budget has room, and the decodes beside it run every step.
+    void long_prefill_is_capped_per_step() {
+        SchedulerConfig cfg{8, 64, 1024};
+        cfg.long_prefill_token_threshold = 16;
+        Sim sim(200, 4, cfg);
+        sim.add("a", make_prompt(1, 5), max_tokens(40));
+        std::string err;
+        QVERIFY2(sim.step(&err), err.c_str());  // a prefills (5 <= 16)
+        const auto long_prompt = make_prompt(3, 100);
+        sim.add("long", long_prompt, max_tokens(3));
+        std::vector<int> chunks;
+        while (sim.status.count("long") == 0) {
+            const size_t before = sim.history.size();
+            QVERIFY2(sim.step(&err), err.c_str());
+            const SchedulerOutput& so = sim.history[before];
+            bool a_decoded = false;
+            for (const auto& s : so.requests) {
+                if (s.num_scheduled_tokens > 1) chunks.push_back(s.num_scheduled_tokens);
+                if (s.num_scheduled_tokens == 1 && s.num_computed_tokens >= 5) a_decoded = true;
+            }
+            if (sim.status.count("a") == 0) QVERIFY(a_decoded);
+            QVERIFY(sim.history.size() < 200);
+        }
+        QCOMPARE(std::accumulate(chunks.begin(), chunks.end(), 0), 100);
+        for (int c : chunks) QVERIFY(c <= 16);
+        QCOMPARE(static_cast<int>(chunks.size()), 7);  // 6 x 16 + 4
+        QVERIFY2(sim.run(10000, &err), err.c_str());
+        QCOMPARE(sim.outputs["long"], alone(long_prompt, 3));
+        QCOMPARE(sim.outputs["a"], alone(make_prompt(1, 5), 40));
+    }
+
     void preemption_under_tiny_pool() {
         // 12 usable blocks of 4 tokens = 48 token kv_slots; 4 requests of 10 + 20 tokens need 32.
         SchedulerConfig cfg{8, 64, 48};
