@@ -8,10 +8,7 @@ namespace folio {
 ModelWeights bind_llama(const gguf::GgufFile& file, const ModelHParams& hp) {
     WeightBinder b(file, hp);
     ModelWeights w;
-    w.tok_embd = b.require("token_embd.weight", {hp.n_embd, hp.n_vocab});
-    w.output_norm = b.require("output_norm.weight", {hp.n_embd});
-    w.output = b.optional("output.weight", {hp.n_embd, hp.n_vocab});
-    if (!w.output) w.output = w.tok_embd;
+    b.bind_embeddings(w);
     w.rope_freqs = b.optional("rope_freqs.weight", {hp.n_rot / 2});
     for (int il = 0; il < hp.n_layer; ++il) {
         auto n = [il](const char* s) { return WeightBinder::layer_name(il, s); };

@@ -40,6 +40,13 @@ void WeightBinder::check_shape(const gguf::TensorInfo& t, std::initializer_list<
     }
 }
 
+void WeightBinder::bind_embeddings(ModelWeights& w) {
+    w.tok_embd = require("token_embd.weight", {m_hp.n_embd, m_hp.n_vocab});
+    w.output_norm = require("output_norm.weight", {m_hp.n_embd});
+    w.output = optional("output.weight", {m_hp.n_embd, m_hp.n_vocab});
+    if (!w.output) w.output = w.tok_embd;
+}
+
 const gguf::TensorInfo* WeightBinder::require(const std::string& name,
                                               std::initializer_list<int64_t> ne) {
     const auto* t = m_file.find_tensor(name);

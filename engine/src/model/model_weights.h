@@ -45,6 +45,8 @@ class WeightBinder {
     // nullptr when absent; throws when present with the wrong shape.
     const gguf::TensorInfo* optional(const std::string& name, std::initializer_list<int64_t> ne);
     static std::string layer_name(int layer, const char* suffix);
+    // token_embd, output_norm, and output (the embedding when output.weight is absent).
+    void bind_embeddings(ModelWeights& w);
 
   private:
     void check_shape(const gguf::TensorInfo& t, std::initializer_list<int64_t> ne);

@@ -15,51 +15,27 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "folio/engine.h"
+#include "golden_logits.h"
 #include "model/model.h"
 #include "shared_data.h"
 
 using namespace folio;
-using nlohmann::json;
 
 namespace {
 
-struct GoldenRow {
-    std::vector<int32_t> prompt_tokens;
-    std::vector<int32_t> tokens;
-    std::vector<std::vector<std::pair<int32_t, float>>> top;  // per step
-};
-
-std::vector<GoldenRow> load_golden(const std::string& name) {
-    std::istringstream in(test::read_file(test::shared_path("golden/logits/" + name + ".jsonl")));
-    std::vector<GoldenRow> rows;
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.empty()) continue;
-        auto j = json::parse(line);
-        GoldenRow r;
-        r.prompt_tokens = j["prompt_tokens"].get<std::vector<int32_t>>();
-        r.tokens = j["tokens"].get<std::vector<int32_t>>();
-        for (const auto& step : j["steps"]) {
-            std::vector<std::pair<int32_t, float>> top;
-            for (const auto& e : step["top"])
-                top.emplace_back(e[0].get<int32_t>(), e[1].get<float>());
-            r.top.push_back(std::move(top));
-        }
-        rows.push_back(std::move(r));
-    }
-    return rows;
-}
+using test::clear_margin;
+using test::GoldenRow;
+using test::load_golden;
 
 // Engine vs engine (same kernels, different batch shapes): float summation order only.
 constexpr double kEquivalenceTol = 1e-4;
 
-// Engine vs llama.cpp: the same tolerances as test_golden_logits.cpp.
+// Engine vs llama.cpp: which reference tokens are clear enough to compare. These margins are
+// tighter than test_golden_logits.cpp's logit tolerances (more tokens compared), and hold.
 double tolerance_for(const std::string& name) {
     if (name.find("F32") != std::string::npos || name == "stories260K") return 2e-3;
     if (name.find("F16") != std::string::npos || name.find("BF16") != std::string::npos)
@@ -67,14 +43,6 @@ double tolerance_for(const std::string& name) {
     return 3e-2;
 }
 
-bool clear_margin(std::vector<std::pair<int32_t, float>> top, double tol) {
-    std::sort(top.begin(), top.end(), [](auto& a, auto& b) { return a.second > b.second; });
-    float scale = 1.0f;
-    for (const auto& [id, v] : top) scale = std::max(scale, std::fabs(v));
-    return top[0].second - top[1].second > 2 * tol * scale;
-}
-
-// The 8 largest logits of one row.
 std::vector<std::pair<int32_t, float>> top8(const float* row, int64_t n_vocab) {
     std::vector<std::pair<int32_t, float>> all;
     all.reserve(static_cast<size_t>(n_vocab));

@@ -5,48 +5,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "golden_logits.h"
 #include "model/model.h"
 #include "runtime/generator.h"
 #include "shared_data.h"
 
-using nlohmann::json;
-
 namespace {
 
-struct GoldenRow {
-    std::string prompt;
-    std::vector<int32_t> prompt_tokens;
-    std::vector<int32_t> tokens;
-    std::vector<std::vector<std::pair<int32_t, float>>> top;  // per step
-    std::string text;
-};
-
-std::vector<GoldenRow> load_golden(const std::string& name) {
-    std::istringstream in(
-        folio::test::read_file(folio::test::shared_path("golden/logits/" + name + ".jsonl")));
-    std::vector<GoldenRow> rows;
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.empty()) continue;
-        auto j = json::parse(line);
-        GoldenRow r;
-        r.prompt = j["prompt"].get<std::string>();
-        r.prompt_tokens = j["prompt_tokens"].get<std::vector<int32_t>>();
-        r.tokens = j["tokens"].get<std::vector<int32_t>>();
-        r.text = j["text"].get<std::string>();
-        for (const auto& step : j["steps"]) {
-            std::vector<std::pair<int32_t, float>> top;
-            for (const auto& e : step["top"])
-                top.emplace_back(e[0].get<int32_t>(), e[1].get<float>());
-            r.top.push_back(std::move(top));
-        }
-        rows.push_back(std::move(r));
-    }
-    return rows;
-}
+using folio::test::load_golden;
 
 // Relative tolerance (of the step's largest reference logit) for each weight type: f32 within
 // float summation noise; 16-bit and quantized models quantize activations too.
@@ -68,6 +35,17 @@ const char* kModels[] = {
     "micro-llama-Q5_K_M", "micro-llama-Q6_K", "micro-llama-IQ4_NL", "tiny-llama2-Q8_0",
     "tiny-llama2-Q4_K_M", "tiny-llama3-Q8_0", "tiny-qwen2-Q8_0",    "tiny-phi3-Q8_0"};
 
+std::shared_ptr<const folio::Model> load_model(const std::string& name) {
+    return folio::Model::load(folio::test::shared_path("models/" + name + ".gguf"));
+}
+
+folio::GeneratorOptions generator_options() {
+    folio::GeneratorOptions opts;
+    opts.n_ctx = 256;
+    opts.num_threads = 2;
+    return opts;
+}
+
 }  // namespace
 
 class TestGoldenLogits : public QObject {
@@ -81,12 +59,8 @@ class TestGoldenLogits : public QObject {
     void teacher_forced_logits() {
         QFETCH(QString, name);
         const std::string n = name.toStdString();
-        auto model = std::shared_ptr<const folio::Model>(
-            folio::Model::load(folio::test::shared_path("models/" + n + ".gguf")));
-        folio::GeneratorOptions opts;
-        opts.n_ctx = 256;
-        opts.num_threads = 2;
-        folio::Generator gen(model, opts);
+        auto model = load_model(n);
+        folio::Generator gen(model, generator_options());
         const double tol = tolerance_for(n);
         const int64_t n_vocab = model->hparams().n_vocab;
         double worst = 0;
@@ -99,8 +73,7 @@ class TestGoldenLogits : public QObject {
             for (size_t i = 0; i < row.top.size(); ++i) {
                 const float* l = logits.data() + (row.prompt_tokens.size() - 1 + i) * n_vocab;
                 const auto& top = row.top[i];
-                float scale = 1.0f;
-                for (const auto& [id, v] : top) scale = std::max(scale, std::fabs(v));
+                const float scale = folio::test::reference_scale(top);
                 if (std::getenv("FOLIO_GOLDEN_DEBUG")) {  // per-step error profile
                     double step_err = 0;
                     for (const auto& [id, v] : top)
@@ -120,8 +93,7 @@ class TestGoldenLogits : public QObject {
                     }
                 }
                 // The greedy choice must agree wherever the reference margin is clear.
-                const float margin = top[0].second - top[1].second;
-                if (margin > 2 * tol * scale) {
+                if (folio::test::clear_margin(top, tol)) {
                     const auto best = std::max_element(l, l + n_vocab) - l;
                     QCOMPARE(static_cast<int32_t>(best), top[0].first);
                     ++clear_steps;
@@ -142,12 +114,7 @@ class TestGoldenLogits : public QObject {
     void greedy_decode() {
         QFETCH(QString, name);
         const std::string n = name.toStdString();
-        auto model = std::shared_ptr<const folio::Model>(
-            folio::Model::load(folio::test::shared_path("models/" + n + ".gguf")));
-        folio::GeneratorOptions opts;
-        opts.n_ctx = 256;
-        opts.num_threads = 2;
-        folio::Generator gen(model, opts);
+        folio::Generator gen(load_model(n), generator_options());
         const double tol = tolerance_for(n);
         size_t total_checked = 0;
         folio::SamplingParams p;
@@ -158,10 +125,7 @@ class TestGoldenLogits : public QObject {
             auto res = gen.generate(row.prompt_tokens, p);
             size_t checked = 0;
             for (size_t i = 0; i < row.tokens.size(); ++i) {
-                const auto& top = row.top[i];
-                float scale = 1.0f;
-                for (const auto& [id, v] : top) scale = std::max(scale, std::fabs(v));
-                if (top[0].second - top[1].second <= 2 * tol * scale) break;
+                if (!folio::test::clear_margin(row.top[i], tol)) break;
                 QVERIFY2(i < res.tokens.size(), "generation ended early");
                 QCOMPARE(res.tokens[i], row.tokens[i]);
                 ++checked;

@@ -22,7 +22,7 @@ struct CpuBackend::Layer {
 // Activation buffers, grown to the largest batch seen.
 struct CpuBackend::Buffers {
     int64_t capacity = 0;
-    std::vector<float> x, h, q, k, v, qkv, attn, gate, up, gate_up, out_rows;
+    std::vector<float> x, h, q, k, v, qkv, attn, gate, up, gate_up;
     std::vector<float> rope_cos_sin;  // [n_tokens][n_rot] (cos, sin) pairs
 
     void reserve(const ModelHParams& hp, int64_t n) {
@@ -41,7 +41,6 @@ struct CpuBackend::Buffers {
         grow(gate, hp.n_ff);
         grow(up, hp.n_ff);
         grow(gate_up, 2 * hp.n_ff);
-        grow(out_rows, hp.n_embd);
         grow(rope_cos_sin, hp.n_rot);
     }
 };
@@ -115,8 +114,7 @@ void CpuBackend::prepare_weights() {
     m_tok_embd = CpuWeight::create(w.tok_embd->type, w.tok_embd->ne[1], w.tok_embd->ne[0],
                                    w.tok_embd->data, CpuWeightOptions{CpuIsa::kAuto, false});
     // A tied output gets its own prepared copy: products want a repacked layout, lookups not.
-    m_output_owned = prepare(w.output);
-    m_output = m_output_owned.get();
+    m_output = prepare(w.output);
     m_output_norm = tensor_to_f32(w.output_norm);
     m_rope_freq_factors = tensor_to_f32(w.rope_freqs);
     m_rope.n_dims = hp.n_rot;
@@ -148,7 +146,6 @@ void CpuBackend::prepare_weights() {
         }
         l.w_down = prepare(src.w_down);
     }
-    (void)hp;
 }
 
 void CpuBackend::run_layer(size_t il, const ForwardBatch& batch, Buffers& b) {

@@ -43,8 +43,7 @@ class CpuBackend : public Backend {
     std::unique_ptr<CpuKvCache> m_kv;
     std::vector<Layer> m_layers;
     std::unique_ptr<CpuWeight> m_tok_embd;
-    std::unique_ptr<CpuWeight> m_output_owned;  // null when tied to m_tok_embd
-    const CpuWeight* m_output = nullptr;
+    std::unique_ptr<CpuWeight> m_output;  // its own copy even when tied to the embedding
     std::vector<float> m_output_norm;
     std::vector<float> m_rope_freq_factors;  // rope_freqs.weight (llama-3), or empty
     RopeParams m_rope;

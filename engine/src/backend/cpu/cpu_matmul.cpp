@@ -8,6 +8,7 @@
 
 #include "common/check.h"
 #include "kernels/cpu/kernels.h"
+#include "tensor/quants.h"
 
 namespace folio {
 namespace {
@@ -44,28 +45,6 @@ CpuIsa from_kern(kern::Isa isa) {
             return CpuIsa::kAvxVnni;
     }
     return CpuIsa::kGeneric;
-}
-
-// The activation format of each weight type (ggml's vec_dot_type).
-DType act_type(DType w) {
-    switch (w) {
-        case DType::Q4_0:
-        case DType::Q5_0:
-        case DType::Q8_0:
-        case DType::IQ4_NL:
-            return DType::Q8_0;
-        case DType::Q4_1:
-        case DType::Q5_1:
-            return DType::Q8_1;
-        case DType::Q2_K:
-        case DType::Q3_K:
-        case DType::Q4_K:
-        case DType::Q5_K:
-        case DType::Q6_K:
-            return DType::Q8_K;
-        default:
-            return w;
-    }
 }
 
 // Token count from which converted-panel GEMM beats per-row dot products.
@@ -218,7 +197,7 @@ void matmul_conv(const CpuWeight& w, const kern::ConvGemmKernel& ck, const float
 void matmul_rows(const CpuWeight& w, const kern::KernelTable& kt, const float* x, int64_t ldx,
                  int64_t n_tok, float* y, int64_t ldy, ThreadPool* pool) {
     const int64_t cols = w.cols(), rows = w.rows();
-    const DType at = act_type(w.type());
+    const DType at = vec_dot_type(w.type());
     const uint8_t* act;
     size_t abytes;
     if (at == DType::F32) {
