@@ -45,6 +45,7 @@ const char* const kDeepseek3 =
     "[!\"#$%&'()*+,\\-./"
     ":;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| "
     "?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+";
+const char* const kDeepseek3Cjk = "[\\x{4E00}-\\x{9FA5}\\x{3040}-\\x{309F}\\x{30A0}-\\x{30FF}]+";
 const char* const kBailing =
     "'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
     "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+";
@@ -52,6 +53,68 @@ const char* const kSeedCoder =
     "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
     "{1}| "
     "?[^\\s\\p{L}\\p{N}\\r\\n]+|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+// Qwen3.5: letter runs take combining marks along.
+const char* const kQwen35 =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}"
+    "\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+// Pseudo-regexes naming custom splitters (llama.cpp's own names for them).
+const char* const kKimiK2 = "\\p{Han}+";
+const char* const kAfmoeDigits = "\\p{AFMoE_digits}";
+// tiny_aya's digit regex; llama.cpp runs the AFMoE digit splitter for it rather than the regex.
+const char* const kTinyAyaDigits = "\\d{1,3}(?=(?:\\d{3})*\\b)";
+// AFMoE's CJK / Asian-scripts class, as llama.cpp writes it in literals: its Thai range starts at
+// U+0E40 (not at the block start U+0E00); the compatibility ideographs are U+F900-U+FAFF.
+const char* const kAfmoeCjk =
+    "[\\x{4E00}-\\x{9FFF}\\x{3400}-\\x{4DBF}\\x{F900}-\\x{FAFF}\\x{3040}-\\x{309F}\\x{30A0}-"
+    "\\x{30FF}\\x{FF65}-\\x{FF9F}\\x{2F00}-\\x{2FDF}\\x{0E40}-\\x{0E7F}\\x{0E80}-\\x{0EFF}"
+    "\\x{1780}-\\x{17FF}\\x{1000}-\\x{109F}\\x{AA60}-\\x{AA7F}\\x{A9E0}-\\x{A9FF}\\x{AC00}-"
+    "\\x{D7AF}\\x{1100}-\\x{11FF}]+";
+// tiny_aya / cohere2moe main regex: gpt-4o's original case classes, kept as llama.cpp keeps them;
+// collapsed, [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}] and [\p{Ll}\p{Lm}\p{Lo}\p{M}] both mean [\p{L}\p{M}].
+const char* const kTinyAya =
+    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?:'["
+    "sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}"
+    "\\p{Lm}"
+    "\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL]["
+    "lL]|'[dD])?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const char* const kJais2 =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
+    "{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s{512}(?!\\S)|\\s{256}(?!\\S)|\\s{128}"
+    "(?!\\S)|\\s{64}(?!\\S)|\\s{32}(?!\\S)|\\s{16}(?!\\S)|\\s{8}(?!\\S)|\\s{4}(?!\\S)|\\s{1,2}(?!"
+    "\\S)|\\s{1}";
+const char* const kSpark25 =
+    "[!\"#$%&'()*+,\\-./"
+    ":;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| "
+    "?[\\p{P}\\p{S}]+|[\r\n]|\\s+(?!\\S)|\\s+";
+const char* const kYoutuCjk =
+    "[\\x{AC00}-\\x{D7A3}\\x{3131}-\\x{318E}]+|[\\x{FF01}\\x{2026}\\x{201C}\\x{201D}\\x{2018}"
+    "\\x{2019}\\x{2014}\\x{FF1A}\\x{FF1B}\\x{FF0C}\\x{3001}-\\x{303F}\\x{FE30}-\\x{FE4F}]+|["
+    "\\x{3105}-\\x{312F}]+|[\\x{4E00}-\\x{9FA5}\\x{3040}-\\x{309F}\\x{30A0}-\\x{30FF}]+";
+const char* const kYoutu =
+    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?:'["
+    "sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}"
+    "\\p{Lm}"
+    "\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL]["
+    "lL]|'[dD])?|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const char* const kGraniteEmbMulti =
+    "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}\\p{M}])([^a-z]))*((?=[\\p{L}\\p{M}])([^A-Z]))+(?:'[sS]|'"
+    "[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}\\p{M}])([^"
+    "a-"
+    "z]))+((?=[\\p{L}\\p{M}])([^A-Z]))*(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|"
+    "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const char* const kExaoneMoe =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?(?:\\p{L}\\p{"
+    "M}*"
+    "(?: \\p{L}\\p{M}*)*)+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]?|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+";
+const char* const kMiniCpm5 =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
+    "+| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+// Qwen2 without the contraction branch, so Turkish apostrophe suffixes stay attached.
+const char* const kUfakzeka =
+    "[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!"
+    "\\S)|\\s+";
+const char* const kNewlines = "[^\\n]+|[\\n]+";
 
 enum class Group {
     Default,
@@ -72,6 +135,20 @@ enum class Group {
     Superbpe,
     Bailingmoe,
     SeedCoder,
+    Qwen35,
+    KimiK2,
+    Afmoe,
+    TinyAya,
+    Jais2,
+    Spark25,
+    Youtu,
+    GraniteEmbMulti,
+    Laguna,
+    ExaoneMoe,
+    MiniCpm5,
+    Ufakzeka,
+    Newlines,
+    Whitespace,
 };
 
 std::vector<std::string> group_regexes(Group g) {
@@ -119,8 +196,7 @@ std::vector<std::string> group_regexes(Group g) {
                 "\\p{N}+",
             };
         case Group::Deepseek3:
-            return {"\\p{N}{1,3}", "[\\x{4E00}-\\x{9FA5}\\x{3040}-\\x{309F}\\x{30A0}-\\x{30FF}]+",
-                    kDeepseek3};
+            return {"\\p{N}{1,3}", kDeepseek3Cjk, kDeepseek3};
         case Group::DeepseekCoder:
             return {"[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+",
                     "[\\x{4E00}-\\x{9FA5}\\x{800}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+", "\\p{N}"};
@@ -152,6 +228,34 @@ std::vector<std::string> group_regexes(Group g) {
             return {kBailing};
         case Group::SeedCoder:
             return {kSeedCoder};
+        case Group::Qwen35:
+            return {kQwen35};
+        case Group::KimiK2:
+            return {kKimiK2};
+        case Group::Afmoe:
+            return {kAfmoeDigits, kAfmoeCjk, kDeepseek3};
+        case Group::TinyAya:
+            return {kTinyAyaDigits, kTinyAya};
+        case Group::Jais2:
+            return {kJais2};
+        case Group::Spark25:
+            return {"\\p{N}{1,3}", kDeepseek3Cjk, kSpark25, "\\p{N}"};
+        case Group::Youtu:
+            return {kYoutuCjk, kYoutu};
+        case Group::GraniteEmbMulti:
+            return {kGraniteEmbMulti};
+        case Group::Laguna:
+            return {kNewlines, kQwen2};
+        case Group::ExaoneMoe:
+            return {kExaoneMoe};
+        case Group::MiniCpm5:
+            return {"\\p{N}{1,3}", kMiniCpm5};
+        case Group::Ufakzeka:
+            return {kUfakzeka};
+        case Group::Newlines:
+            return {kNewlines};
+        case Group::Whitespace:
+            return {"\\S+"};
         case Group::Default:
             break;
     }
@@ -165,9 +269,12 @@ struct PreName {
     bool ignore_merges;
     bool add_bos;
     bool no_bos;
+    bool spm_style = false;  // no byte encoding (gemma4, sarvam-moe, whitespace)
+    bool escape_whitespaces = false;
 };
 
-// tokenizer.ggml.pre values llama.cpp recognizes, with its per-name flags.
+// tokenizer.ggml.pre values llama.cpp recognizes, with its per-name flags (llama-vocab.cpp,
+// llama_vocab::impl::load). Names are matched exactly, as llama.cpp does.
 const PreName kPreNames[] = {
     {"default", Group::Default, true, false, false, false},
     {"llama3", Group::Llama3, true, true, true, false},
@@ -176,6 +283,7 @@ const PreName kPreNames[] = {
     {"falcon3", Group::Llama3, true, true, true, false},
     {"falcon-h1", Group::Llama3, true, true, true, false},
     {"pixtral", Group::Llama3, true, true, true, false},
+    {"jina-v5-nano", Group::Llama3, true, true, true, false},
     {"midm-2.0", Group::Llama3, true, true, true, false},
     {"lfm2", Group::Llama3, true, true, true, false},
     {"dbrx", Group::Llama3, true, false, false, false},
@@ -184,6 +292,11 @@ const PreName kPreNames[] = {
     {"deepseek-coder", Group::DeepseekCoder, false, false, false, false},
     {"deepseek-v3", Group::Deepseek3, false, false, false, false},
     {"hunyuan-dense", Group::Deepseek3, false, false, false, false},
+    {"hy_v4", Group::Deepseek3, false, false, false, false},
+    {"joyai-llm", Group::Deepseek3, false, false, false, false},
+    {"spark2_5", Group::Spark25, false, false, false, false},
+    {"youtu", Group::Youtu, false, true, false, false},
+    {"minicpm5", Group::MiniCpm5, true, true, false, false},
     {"falcon", Group::Falcon, true, false, false, false},
     {"mpt", Group::Gpt2, true, false, false, false},
     {"starcoder", Group::Starcoder, true, false, false, false},
@@ -193,6 +306,7 @@ const PreName kPreNames[] = {
     {"codeshell", Group::Starcoder, true, false, false, false},
     {"exaone", Group::Starcoder, true, false, false, false},
     {"minerva-7b", Group::Starcoder, true, false, false, false},
+    {"mellum2", Group::Starcoder, true, false, false, false},
     {"gpt-2", Group::Gpt2, true, false, false, false},
     {"phi-2", Group::Gpt2, true, false, false, false},
     {"jina-es", Group::Gpt2, true, false, false, false},
@@ -202,6 +316,7 @@ const PreName kPreNames[] = {
     {"jina-v2-de", Group::Gpt2, true, false, false, false},
     {"a.x-4.0", Group::Gpt2, true, false, false, false},
     {"mellum", Group::Gpt2, true, false, false, false},
+    {"modern-bert", Group::Gpt2, true, false, false, false},
     {"jina-v1-en", Group::Gpt2, true, false, false, false},
     {"jina-v2-code", Group::Gpt2, true, false, false, false},
     {"roberta-bpe", Group::Gpt2, true, false, false, false},
@@ -213,6 +328,13 @@ const PreName kPreNames[] = {
     {"qwen2", Group::Qwen2, false, false, false, false},
     {"deepseek-r1-qwen", Group::Qwen2, false, false, false, false},
     {"kormo", Group::Qwen2, false, false, false, false},
+    {"f2llmv2", Group::Qwen2, false, false, false, false},
+    {"solar-open", Group::Qwen2, false, false, false, false},
+    {"qwen35", Group::Qwen35, false, false, false, false},
+    {"ufakzeka", Group::Ufakzeka, false, false, false, false},
+    {"laguna", Group::Laguna, false, false, false, false},
+    {"exaone-moe", Group::ExaoneMoe, true, false, false, false},
+    {"jais-2", Group::Jais2, true, false, false, false},
     {"megrez", Group::Qwen2, true, false, false, false},
     {"stablelm2", Group::Qwen2, true, false, false, false},
     {"hunyuan", Group::Qwen2, false, false, false, false},
@@ -227,7 +349,18 @@ const PreName kPreNames[] = {
     {"chameleon", Group::Chameleon, false, false, true, false},
     {"gpt-4o", Group::Gpt4o, false, false, false, false},
     {"llama4", Group::Gpt4o, false, false, false, false},
+    {"kanana2", Group::Gpt4o, false, false, false, false},
+    {"talkie", Group::Gpt4o, false, false, false, false},
     {"minimax-m2", Group::Gpt4o, false, false, false, false},
+    {"granite-embed-multi-97m", Group::GraniteEmbMulti, false, true, false, false},
+    {"tiny_aya", Group::TinyAya, false, false, false, false},
+    {"cohere2moe", Group::TinyAya, false, false, false, false},
+    {"kimi-k2", Group::KimiK2, false, false, false, false},
+    {"afmoe", Group::Afmoe, false, false, false, false},
+    {"gemma4", Group::Newlines, true, false, false, false, true, true},
+    {"granite-embed-multi-311m", Group::Newlines, true, false, false, false, true, true},
+    {"sarvam-moe", Group::Newlines, false, false, false, false, true, true},
+    {"whitespace", Group::Whitespace, true, false, false, false, true, false},
     {"superbpe", Group::Superbpe, false, false, false, false},
     {"bailingmoe", Group::Bailingmoe, false, false, false, false},
     {"bailingmoe2", Group::Bailingmoe, false, false, false, false},
@@ -273,6 +406,34 @@ const char* group_name(Group g) {
             return "bailingmoe";
         case Group::SeedCoder:
             return "seed-coder";
+        case Group::Qwen35:
+            return "qwen35";
+        case Group::KimiK2:
+            return "kimi-k2";
+        case Group::Afmoe:
+            return "afmoe";
+        case Group::TinyAya:
+            return "tiny_aya";
+        case Group::Jais2:
+            return "jais-2";
+        case Group::Spark25:
+            return "spark2_5";
+        case Group::Youtu:
+            return "youtu";
+        case Group::GraniteEmbMulti:
+            return "granite-embed-multi";
+        case Group::Laguna:
+            return "laguna";
+        case Group::ExaoneMoe:
+            return "exaone-moe";
+        case Group::MiniCpm5:
+            return "minicpm5";
+        case Group::Ufakzeka:
+            return "ufakzeka";
+        case Group::Newlines:
+            return "gemma4";
+        case Group::Whitespace:
+            return "whitespace";
     }
     return "?";
 }
@@ -292,12 +453,27 @@ const Category kCategories[] = {
     {"\\p{P}", unicode::CptFlags::PUNCTUATION, '\xD3',
      "\x21-\x23\x25-\x2A\x2C-\x2F\x3A-\x3B\x3F-\x40\\\x5B-\\\x5D\x5F\\\x7B\\\x7D"},
     {"\\p{M}", unicode::CptFlags::ACCENT_MARK, '\xD4', ""},
-    {"\\p{S}", unicode::CptFlags::SYMBOL, '\xD5', "\\\x24\\\x2B\x3C-\x3E\x5E\x60\\\x7C"},
+    // ~ is Sm; llama.cpp's older tables left it out of \p{S}
+    {"\\p{S}", unicode::CptFlags::SYMBOL, '\xD5', "\\\x24\\\x2B\x3C-\x3E\x5E\x60\\\x7C\\\x7E"},
 };
+
+// Letter subcategories: llama.cpp collapses each of them to the whole of \p{L}.
+const char* const kLetterSubcategories[] = {"\\p{Lu}", "\\p{Ll}", "\\p{Lt}", "\\p{Lm}", "\\p{Lo}"};
+
+// The category a `\p{..}` name stands for in collapsed mode, or nullptr.
+const Category* category_of(std::string_view pat) {
+    for (const auto& c : kCategories)
+        if (pat == c.pattern) return &c;
+    for (const char* sub : kLetterSubcategories)
+        if (pat == sub) return &kCategories[1];
+    return nullptr;
+}
 
 bool uses_categories(const std::string& re) {
     for (const auto& c : kCategories)
         if (re.find(c.pattern) != std::string::npos) return true;
+    for (const char* sub : kLetterSubcategories)
+        if (re.find(sub) != std::string::npos) return true;
     return false;
 }
 
@@ -330,18 +506,17 @@ std::string collapse_regex(const std::string& re) {
             inside = false;
             continue;
         }
-        if (re[i] == '\\' && i + 4 < re.size() && re[i + 1] == 'p' && re[i + 2] == '{' &&
-            re[i + 4] == '}') {
-            const std::string pat = re.substr(i, 5);
-            const Category* cat = nullptr;
-            for (const auto& c : kCategories)
-                if (pat == c.pattern) cat = &c;
+        if (re[i] == '\\' && i + 3 < re.size() && re[i + 1] == 'p' && re[i + 2] == '{') {
+            const size_t close = re.find('}', i + 3);
+            const Category* cat = close == std::string::npos
+                                      ? nullptr
+                                      : category_of(std::string_view(re).substr(i, close - i + 1));
             if (cat) {
                 if (!inside) out += '[';
                 out += cat->byte;
                 out += cat->ascii;
                 if (!inside) out += ']';
-                i += 4;
+                i = close;
                 continue;
             }
         }
@@ -372,7 +547,7 @@ std::string pcre2_message(int code) {
 }  // namespace
 
 struct PreTokenizer::Regex {
-    enum class Mode { Gpt2, Llama3, Collapsed, Utf } mode;
+    enum class Mode { Gpt2, Llama3, KimiK2, AfmoeDigits, Collapsed, Utf } mode;
     std::string source;
     std::unique_ptr<pcre2_code, CodeDeleter> code;
 };
@@ -388,6 +563,8 @@ BpePreConfig bpe_pre_config(std::string_view pre) {
             cfg.ignore_merges = p.ignore_merges;
             cfg.add_bos = p.add_bos;
             cfg.no_bos = p.no_bos;
+            cfg.byte_encode = !p.spm_style;
+            cfg.escape_whitespaces = p.escape_whitespaces;
             return cfg;
         }
     }
@@ -412,6 +589,10 @@ PreTokenizer::PreTokenizer(const std::vector<std::string>& regexes) {
             r->mode = Regex::Mode::Gpt2;
         } else if (re == kLlama3) {
             r->mode = Regex::Mode::Llama3;
+        } else if (re == kKimiK2) {
+            r->mode = Regex::Mode::KimiK2;
+        } else if (re == kAfmoeDigits || re == kTinyAyaDigits) {
+            r->mode = Regex::Mode::AfmoeDigits;
         } else {
             std::string pattern;
             uint32_t options = PCRE2_DOLLAR_ENDONLY;
@@ -541,6 +722,12 @@ std::vector<size_t> PreTokenizer::split(const std::vector<uint32_t>& cpts) const
                 break;
             case Regex::Mode::Llama3:
                 offsets = split_llama3(cpts, offsets);
+                break;
+            case Regex::Mode::KimiK2:
+                offsets = split_kimi_k2(cpts, offsets);
+                break;
+            case Regex::Mode::AfmoeDigits:
+                offsets = split_afmoe_digits(cpts, offsets);
                 break;
             case Regex::Mode::Collapsed:
                 offsets = regex_split(r->code.get(), collapsed, nullptr, offsets, false);

@@ -220,6 +220,12 @@ std::unique_ptr<Vocab> Vocab::from_spec(VocabSpec spec) {
     } else if (spec.model == "gpt2") {
         v->m_type = VocabType::Bpe;
         const BpePreConfig cfg = bpe_pre_config(spec.pre);
+        // Gemma4-style vocabularies merge raw UTF-8 (no byte-level encoding) and escape spaces
+        // as U+2581; refuse them rather than tokenize them wrongly.
+        if (!cfg.byte_encode || cfg.escape_whitespaces)
+            throw std::runtime_error("pre-tokenizer (tokenizer.ggml.pre) '" + spec.pre +
+                                     "' needs BPE without byte-level encoding, which Folio does "
+                                     "not support yet");
         v->m_bos = 11, v->m_eos = 11;
         if (cfg.no_bos) v->m_bos = kNoToken;
         v->m_add_space_prefix = false;

@@ -2,7 +2,12 @@
 // collapsed-category regex emulation), without any vocabulary.
 #include <QtTest/QtTest>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <memory>
 #include <numeric>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -62,6 +67,273 @@ const char* const kCorpus[] = {
     "",
 };
 
+// ---- independent oracle: the Hugging Face regexes, run by PCRE2 with full Unicode properties ----
+
+// A sequence of regexes applied like a tokenizers.json Sequence of Split(Isolated) pre-tokenizers:
+// each regex splits every piece of the previous step into its matches and the text between them.
+class RegexOracle {
+  public:
+    explicit RegexOracle(const std::vector<std::string>& regexes) {
+        for (const auto& re : regexes) {
+            int err = 0;
+            PCRE2_SIZE off = 0;
+            pcre2_code* code =
+                pcre2_compile(reinterpret_cast<PCRE2_SPTR>(re.data()), re.size(),
+                              PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY, &err, &off, nullptr);
+            if (!code) {
+                PCRE2_UCHAR msg[256];
+                pcre2_get_error_message(err, msg, sizeof(msg));
+                throw std::runtime_error("oracle regex '" + re +
+                                         "': " + reinterpret_cast<const char*>(msg) + " at " +
+                                         std::to_string(off));
+            }
+            pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+            m_codes.emplace_back(code, &pcre2_code_free);
+        }
+    }
+
+    Words split(const std::string& text) const {
+        Words pieces{text};
+        for (const auto& code : m_codes) {
+            Words next;
+            for (const auto& piece : pieces) split_piece(code.get(), piece, next);
+            pieces = std::move(next);
+        }
+        if (text.empty()) pieces.clear();
+        return pieces;
+    }
+
+  private:
+    static void split_piece(const pcre2_code* code, const std::string& piece, Words& out) {
+        std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> md(
+            pcre2_match_data_create_from_pattern(code, nullptr), &pcre2_match_data_free);
+        const auto* subject = reinterpret_cast<PCRE2_SPTR>(piece.data());
+        size_t last = 0, pos = 0;
+        const auto push = [&](size_t a, size_t b) {
+            if (b > a) out.push_back(piece.substr(a, b - a));
+        };
+        while (pos <= piece.size()) {
+            const int rc = pcre2_match(code, subject, piece.size(), pos, 0, md.get(), nullptr);
+            if (rc < 0) break;
+            const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md.get());
+            if (ov[1] == ov[0]) {  // empty match: not a piece; move on one character
+                pos = ov[1] + 1;
+                while (pos < piece.size() && (uint8_t(piece[pos]) & 0xC0) == 0x80) ++pos;
+                continue;
+            }
+            push(last, ov[0]);
+            push(ov[0], ov[1]);
+            last = pos = ov[1];
+        }
+        push(last, piece.size());
+    }
+
+    std::vector<std::unique_ptr<pcre2_code, decltype(&pcre2_code_free)>> m_codes;
+};
+
+// Random strings over a mixed alphabet: ASCII words (all cases), contractions, punctuation, spaces
+// and newlines, accented Latin (precomposed and with combining marks), Cyrillic, Han, kana, Hangul,
+// Thai (with its vowel marks), emoji (with ZWJ / variation selector), non-ASCII whitespace and
+// digit runs of every length up to 14 (ASCII and Arabic-Indic). Han stays within U+4E00-U+9FFF,
+// where \p{Han} and llama.cpp's fixed Han ranges agree.
+std::string random_text(std::mt19937& rng) {
+    static const char* const kAtoms[] = {
+        "Hello",
+        "world",
+        "WORLD",
+        "camelCase",
+        "HTTPServer",
+        "x",
+        "I",
+        "a",
+        "'s",
+        "'S",
+        "'ll",
+        "'VE",
+        "'t",
+        "'re",
+        "'d",
+        "'m",
+        "'",
+        "don't",
+        "\"",
+        "!",
+        "?",
+        ".",
+        ",",
+        "-",
+        "--",
+        "/",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "$",
+        "+",
+        "<",
+        "=",
+        ">",
+        "^",
+        "`",
+        "|",
+        "~",
+        "_",
+        "@",
+        "#",
+        "%",
+        "&",
+        "*",
+        "\\",
+        ":",
+        ";",
+        " ",
+        " ",
+        " ",
+        "  ",
+        "   ",
+        "\n",
+        "\n\n",
+        "\r\n",
+        "\t",
+        " \n",
+        "\xc2\xa0",
+        "\xe3\x80\x80",
+        "caf\xc3\xa9",
+        "\xc3\x9c"
+        "ber",
+        "Espa\xc3\xb1"
+        "a",
+        "e\xcc\x81",
+        "\xcc\x81",
+        "n\xcc\x83o",
+        "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82",
+        "\xd0\xbc\xd0\xb8\xd1\x80",
+        "\xe4\xb8\xad\xe6\x96\x87",
+        "\xe4\xb8\x96\xe7\x95\x8c",
+        "\xe4\xba\xba",
+        "\xe3\x81\xb2\xe3\x82\x89\xe3\x81\x8c\xe3\x81\xaa",
+        "\xe3\x82\xab\xe3\x82\xbf\xe3\x82\xab\xe3\x83\x8a",
+        "\xe3\x83\xbc",
+        "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4",
+        "\xe0\xb8\xa0\xe0\xb8\xb2\xe0\xb8\xa9\xe0\xb8\xb2",
+        "\xe0\xb9\x84\xe0\xb8\x97\xe0\xb8\xa2",
+        "\xe0\xb8\x81\xe0\xb8\xb4\xe0\xb8\x99",
+        "\xe0\xb9\x80",
+        "\xe3\x80\x82",
+        "\xe3\x80\x81",
+        "\xef\xbc\x8c",
+        "\xe2\x80\xa6",
+        "\xe2\x80\x9c",
+        "\xf0\x9f\x98\x80",
+        "\xf0\x9f\x9a\x80",
+        "\xe2\x9c\x85",
+        "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x92\xbb",
+        "\xe2\x9d\xa4\xef\xb8\x8f",
+        "\xe2\x80\x8d",
+        "\xc2\xbd",
+        "\xd9\xa3\xd9\xa4",
+    };
+    std::uniform_int_distribution<size_t> atom(0, std::size(kAtoms) - 1);
+    std::uniform_int_distribution<int> num_atoms(1, 24), kind(0, 5), digits(1, 14), digit(0, 9);
+    std::string s;
+    for (int i = num_atoms(rng); i > 0; --i) {
+        if (kind(rng) == 0) {
+            for (int d = digits(rng); d > 0; --d) s += char('0' + digit(rng));
+        } else {
+            s += kAtoms[atom(rng)];
+        }
+    }
+    return s;
+}
+
+// The regexes (as quoted from tokenizer.json in llama.cpp) that an oracle runs for a pre type.
+struct OracleCase {
+    const char* pre;
+    std::vector<std::string> regexes;
+};
+
+const char* const kHfQwen2 =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+// DeepSeek-V3's main Split regex (also AFMoE's), and its Han/kana class.
+const char* const kHfDeepseek3Main =
+    "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\\r\\n\\p{L}\\p{P}\\p{S}]?[\\p{L}"
+    "\\p{M}]+| ?[\\p{P}\\p{S}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+// llama.cpp's AFMoE / tiny_aya digit splitter as a regex: digit runs grouped by three from the
+// right (head of length mod 3) -- and, a llama.cpp quirk kept on purpose, the text before a run
+// glued to the run's first group. (tiny_aya's tokenizer.json has \d{1,3}(?=(?:\d{3})*\b); llama.cpp
+// deliberately runs this splitter for it instead.)
+const char* const kLlamaCppDigitGroups = "\\P{N}*\\p{N}{1,3}(?=(?:\\p{N}{3})*(?!\\p{N}))";
+
+std::vector<OracleCase> oracle_cases() {
+    return {
+        {"qwen35",
+         {"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| "
+          "?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}},
+        {"solar-open", {kHfQwen2}},
+        {"hunyuan", {kHfQwen2}},
+        {"grok-2", {kHfQwen2}},
+        {"joyai-llm",
+         {"\\p{N}{1,3}", "[\\x{4E00}-\\x{9FA5}\\x{3040}-\\x{309F}\\x{30A0}-\\x{30FF}]+",
+          kHfDeepseek3Main}},
+        {"hunyuan-dense",
+         {"\\p{N}{1,3}", "[\\x{4E00}-\\x{9FA5}\\x{3040}-\\x{309F}\\x{30A0}-\\x{30FF}]+",
+          kHfDeepseek3Main}},
+        // tokenization_kimi.py's pat_str is
+        //   [\p{Han}]+|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]*
+        //   [\p{Ll}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?
+        //   [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]+[\p{Ll}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]*
+        //   (?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}|
+        //   ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+        // llama.cpp's custom splitter deliberately simplifies both letter branches to one run of
+        // non-Han letters, without the case split and without \p{M}; the oracle follows it. The
+        // class intersection [A&&[^\p{Han}]] is written (?:(?!\p{Han})A) for PCRE2, and \p{Han} as
+        // \p{sc:Han}: PCRE2 alone also matches script extensions (e.g. the ideographic comma);
+        // llama.cpp takes the Han script only.
+        {"kimi-k2",
+         {"[\\p{sc:Han}]+|[^\\r\\n\\p{L}\\p{N}]?(?:(?!\\p{sc:Han})\\p{L})+(?i:'s|'t|'re|'ve|'m|'ll|"
+          "'d)?|"
+          "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}},
+        {"afmoe",
+         {kLlamaCppDigitGroups,
+          "[\\x{4E00}-\\x{9FFF}\\x{3400}-\\x{4DBF}\\x{F900}-\\x{FAFF}\\x{3040}-\\x{309F}\\x{30A0}-"
+          "\\x{30FF}\\x{FF65}-\\x{FF9F}\\x{2F00}-\\x{2FDF}\\x{0E40}-\\x{0E7F}\\x{0E80}-\\x{0EFF}"
+          "\\x{1780}-\\x{17FF}\\x{1000}-\\x{109F}\\x{AA60}-\\x{AA7F}\\x{A9E0}-\\x{A9FF}\\x{AC00}-"
+          "\\x{D7AF}\\x{1100}-\\x{11FF}]+",
+          kHfDeepseek3Main}},
+        // tokenizer.json: gpt-4o's regex. llama.cpp collapses \p{Lu} \p{Ll} \p{Lt} \p{Lm} \p{Lo} to
+        // \p{L}, so both case classes become [\p{L}\p{M}] (no upper/lower split); the oracle
+        // follows.
+        {"tiny_aya",
+         {kLlamaCppDigitGroups,
+          "[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]*[\\p{L}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|"
+          "[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+[\\p{L}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|"
+          "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}},
+        {"exaone-moe",
+         {"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?(?:\\p{L}\\p{M}*(?: "
+          "\\p{L}\\p{M}*)*)+|"
+          "\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]?|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+"}},
+        {"jais-2",
+         {"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
+          "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s{512}(?!\\S)|\\s{256}(?!\\S)|"
+          "\\s{128}(?!\\S)|\\s{64}(?!\\S)|\\s{32}(?!\\S)|\\s{16}(?!\\S)|\\s{8}(?!\\S)|"
+          "\\s{4}(?!\\S)|\\s{1,2}(?!\\S)|\\s{1}"}},
+        {"minicpm5",
+         {"\\p{N}{1,3}",
+          "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}+| "
+          "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}},
+        {"laguna", {"[^\\n]+|[\\n]+", kHfQwen2}},
+        {"ufakzeka",
+         {"[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"
+          "\\s+(?!\\S)|\\s+"}},
+        {"gemma4", {"[^\\n]+|[\\n]+"}},
+        {"sarvam-moe", {"[^\\n]+|[\\n]+"}},
+        {"whitespace", {"\\S+"}},
+    };
+}
+
 }  // namespace
 
 class TestTokenizerPretokenizer : public QObject {
@@ -80,6 +352,11 @@ class TestTokenizerPretokenizer : public QObject {
     void deepseekCoderMixesRegexModes();
     void everyKnownPreCompiles();
     void unknownPreListsKnownNames();
+    void newPresMatchRegexOracle_data();
+    void newPresMatchRegexOracle();
+    void kimiK2Splitter();
+    void afmoeDigitGrouping();
+    void preNameMappings();
 };
 
 void TestTokenizerPretokenizer::decodeAndEncode() {
@@ -210,7 +487,9 @@ void TestTokenizerPretokenizer::everyKnownPreCompiles() {
           "jais",        "stablelm2",      "poro-chat",    "viking",       "tekken",
           "chatglm-bpe", "gpt-4o",         "bloom",        "exaone",       "minerva-7b",
           "codeshell",   "jina-v2-es",     "jina-v2-de",   "jina-v2-code", "smollm",
-          "chameleon"}) {
+          "chameleon",   "qwen35",         "kimi-k2",      "afmoe",        "solar-open",
+          "joyai-llm",   "tiny_aya",       "gemma4",       "sarvam-moe",   "hunyuan-dense",
+          "minimax-m2",  "grok-2",         "deepseek-v3",  "hunyuan",      "laguna"}) {
         QVERIFY2(std::find(names.begin(), names.end(), required) != names.end(), required);
     }
     const std::string sample = kCorpus[6];
@@ -240,6 +519,87 @@ void TestTokenizerPretokenizer::unknownPreListsKnownNames() {
         QVERIFY2(msg.contains("qwen2") && msg.contains("llama-bpe") && msg.contains("gpt-2"),
                  e.what());
     }
+}
+
+void TestTokenizerPretokenizer::newPresMatchRegexOracle_data() {
+    QTest::addColumn<int>("index");
+    const auto cases = oracle_cases();
+    for (size_t i = 0; i < cases.size(); ++i) QTest::addRow("%s", cases[i].pre) << int(i);
+}
+
+// Our splitter (collapsed-category PCRE2, custom splitters) against the tokenizer.json regexes run
+// by PCRE2 with real Unicode properties, on hand-written and a few thousand random strings.
+void TestTokenizerPretokenizer::newPresMatchRegexOracle() {
+    QFETCH(int, index);
+    const OracleCase c = oracle_cases().at(size_t(index));
+    const folio::PreTokenizer pre(folio::bpe_pre_config(c.pre).regexes);
+    const RegexOracle oracle(c.regexes);
+    std::vector<std::string> texts = {
+        "Hello\xe4\xb8\x96\xe7\x95\x8c"
+        "world's 12345",
+        "1234567 x1234 12 123 abc123def 4567890123",
+        "HelloWorld don't I'LL 'sup \xe4\xb8\xad\xe6\x96\x87"
+        "abc \xe4\xb8\xad"
+        "1",
+        "  leading\n\n  trailing  \r\n\tmixed \xc2\xa0nbsp\xe3\x80\x80ideo ",
+        "\xe0\xb8\xa0\xe0\xb8\xb2\xe0\xb8\xa9\xe0\xb8\xb2\xe0\xb9\x84\xe0\xb8\x97\xe0\xb8\xa2 "
+        "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 \xe3\x81\xb2\xe3\x82\x89",
+        "e\xcc\x81t\xcc\x81 \xcc\x81x \xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x92\xbb 99~~ a-b"};
+    std::mt19937 rng(1234u + unsigned(index));
+    for (int i = 0; i < 3000; ++i) texts.push_back(random_text(rng));
+    for (const auto& t : texts) {
+        const Words got = split_words(pre, t), want = oracle.split(t);
+        if (got != want)
+            QFAIL(qPrintable(QString("%1 on '%2':\n ours:   %3\n oracle: %4")
+                                 .arg(c.pre, QString::fromStdString(t), show(got), show(want))));
+    }
+}
+
+void TestTokenizerPretokenizer::kimiK2Splitter() {
+    const Words got = split_with("kimi-k2",
+                                 "Hello\xe4\xb8\x96\xe7\x95\x8c"
+                                 "world's 12345 HelloWorld");
+    // llama.cpp keeps a mixed-case word whole (the tiktoken regex would split Hello|World)
+    const Words want = {"Hello",      "\xe4\xb8\x96\xe7\x95\x8c", "world's", " ", "123", "45",
+                        " HelloWorld"};
+    QVERIFY2(got == want, qPrintable(show(got)));
+    QVERIFY(folio::is_han(0x4E2D) && folio::is_han(0x20000) && !folio::is_han(0x3042));
+}
+
+void TestTokenizerPretokenizer::afmoeDigitGrouping() {
+    const Words digits = split_with("afmoe", "1234567");
+    QVERIFY2((digits == Words{"1", "234", "567"}), qPrintable(show(digits)));
+    const Words mixed = split_with("afmoe", "ab 12345 xyz");
+    QVERIFY2((mixed == Words{"ab", " ", "12", "345", " xyz"}), qPrintable(show(mixed)));
+    // the bare digit splitter glues preceding text to the first group, like llama.cpp
+    const auto cpts = folio::unicode::decode("ab1234c");
+    QCOMPARE(folio::split_afmoe_digits(cpts, {cpts.size()}), (std::vector<size_t>{3, 3, 1}));
+    const Words aya = split_with("tiny_aya", "x 1234567 ok");
+    QVERIFY2((aya == Words{"x", " ", "1", "234", "567", " ok"}), qPrintable(show(aya)));
+}
+
+void TestTokenizerPretokenizer::preNameMappings() {
+    const auto same_regexes = [](const char* a, const char* b) {
+        return folio::bpe_pre_config(a).regexes == folio::bpe_pre_config(b).regexes;
+    };
+    QVERIFY(same_regexes("hunyuan", "qwen2"));
+    QVERIFY(same_regexes("solar-open", "qwen2"));
+    QVERIFY(same_regexes("grok-2", "qwen2"));
+    QVERIFY(same_regexes("hunyuan-dense", "deepseek-v3"));
+    QVERIFY(same_regexes("joyai-llm", "deepseek-v3"));
+    QVERIFY(same_regexes("minimax-m2", "gpt-4o"));
+    QVERIFY(same_regexes("mellum2", "starcoder"));
+    QVERIFY(same_regexes("jina-v5-nano", "llama-bpe"));
+    QVERIFY(!same_regexes("qwen35", "qwen2"));
+    for (const char* name : {"qwen35", "kimi-k2", "afmoe", "solar-open", "joyai-llm", "tiny_aya",
+                             "gemma4", "sarvam-moe", "hunyuan", "grok-2", "minimax-m2"})
+        QVERIFY2(!folio::bpe_pre_config(name).clean_spaces || std::string(name) == "gemma4", name);
+    QVERIFY(folio::bpe_pre_config("gemma4").escape_whitespaces);
+    QVERIFY(!folio::bpe_pre_config("gemma4").byte_encode);
+    QVERIFY(!folio::bpe_pre_config("sarvam-moe").byte_encode);
+    QVERIFY(folio::bpe_pre_config("afmoe").byte_encode);
+    QVERIFY(folio::bpe_pre_config("minicpm5").ignore_merges);
+    QVERIFY(folio::bpe_pre_config("youtu").ignore_merges);
 }
 
 QTEST_GUILESS_MAIN(TestTokenizerPretokenizer)

@@ -252,6 +252,14 @@ void TestTokenizerSynthetic::errors() {
         QVERIFY2(QString(e.what()).contains("not-a-pre") && QString(e.what()).contains("qwen2"),
                  e.what());
     }
+    // Known but not yet supported (raw UTF-8 BPE): a clear refusal, not wrong tokens.
+    try {
+        Vocab::from_spec(bpe_spec({}, {}, "gemma4"));
+        QFAIL("expected an exception for gemma4");
+    } catch (const std::runtime_error& e) {
+        QVERIFY2(QString(e.what()).contains("gemma4") && QString(e.what()).contains("not support"),
+                 e.what());
+    }
     VocabSpec bert;
     bert.model = "bert";
     bert.tokens = {"[UNK]"};
