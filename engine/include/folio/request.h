@@ -32,6 +32,10 @@ struct RequestSpec {
     // carries the logits after every prompt position ([num_prompt_tokens][n_vocab] floats).
     // Requires sampling.n == 1; the prompt may then fill the whole context.
     bool return_prompt_logits = false;
+    // Embedding: the request generates nothing and its final RequestOutput carries the mean over
+    // all prompt positions of the final (normed) hidden states, L2-normalized ([n_embd] floats).
+    // Requires sampling.n == 1; the prompt may then fill the whole context.
+    bool return_embedding = false;
 };
 
 }  // namespace folio

@@ -77,6 +77,8 @@ struct RequestOutput {
     RequestMetrics metrics;
     // With RequestSpec::return_prompt_logits, on the final output: [prompt tokens][n_vocab].
     std::vector<float> prompt_logits;
+    // With RequestSpec::return_embedding, on the final output: [n_embd], unit L2 norm.
+    std::vector<float> embedding;
 };
 
 }  // namespace folio

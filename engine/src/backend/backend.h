@@ -14,8 +14,10 @@ class Backend {
     virtual ~Backend() = default;
     virtual std::string name() const = 0;
     // Runs every token of `batch` through the model, storing each token's K/V at its slot, and
-    // writes logits for batch.logits_rows to `logits` ([logits_rows.size()][n_vocab]).
-    virtual void forward(const ForwardBatch& batch, float* logits) = 0;
+    // writes logits for batch.logits_rows to `logits` ([logits_rows.size()][n_vocab]) and the
+    // final normed hidden states of batch.hidden_rows to `hidden` ([hidden_rows.size()][n_embd];
+    // may be null when there are none).
+    virtual void forward(const ForwardBatch& batch, float* logits, float* hidden) = 0;
     virtual int64_t kv_num_blocks() const = 0;
     virtual int64_t kv_block_size() const = 0;
 };

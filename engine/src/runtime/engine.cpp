@@ -237,8 +237,13 @@ RequestHandle Engine::submit(RequestSpec spec) {
     if (std::string err = spec.sampling.validate(static_cast<int32_t>(n_vocab)); !err.empty())
         throw std::invalid_argument(err);
     const auto num_prompt = static_cast<int64_t>(tokens.size());
-    if (spec.return_prompt_logits) {
-        if (spec.sampling.n != 1) throw std::invalid_argument("return_prompt_logits needs n == 1");
+    if (spec.return_prompt_logits && spec.return_embedding)
+        throw std::invalid_argument("return_prompt_logits and return_embedding exclude each other");
+    if (spec.return_prompt_logits || spec.return_embedding) {
+        if (spec.sampling.n != 1)
+            throw std::invalid_argument(
+                std::string(spec.return_embedding ? "return_embedding" : "return_prompt_logits") +
+                " needs n == 1");
         if (num_prompt > info_.max_model_len)
             throw std::invalid_argument("the prompt has " + std::to_string(num_prompt) +
                                         " tokens, more than the context of " +
@@ -258,6 +263,7 @@ RequestHandle Engine::submit(RequestSpec spec) {
         req.params = spec.sampling;
         req.priority = spec.priority;
         req.return_prompt_logits = spec.return_prompt_logits;
+        req.return_embedding = spec.return_embedding;
         req.arrival_time = std::chrono::steady_clock::now();
         auto stream = std::make_shared<RequestStream>(req.request_id, tokens, core_);
         try {
@@ -342,6 +348,7 @@ RequestOutput RequestHandle::collect() {
         merged.usage = out->usage;
         merged.metrics = out->metrics;
         if (!out->prompt_logits.empty()) merged.prompt_logits = std::move(out->prompt_logits);
+        if (!out->embedding.empty()) merged.embedding = std::move(out->embedding);
     }
     for (auto& [index, c] : by_index) merged.outputs.push_back(std::move(c));
     return merged;

@@ -47,7 +47,7 @@ EngineCore::EngineCore(std::shared_ptr<const Model> model, std::unique_ptr<Backe
     kv_ = std::make_unique<KVCacheManager>(config.num_kv_blocks, config.block_size,
                                            config.enable_prefix_caching);
     scheduler_ = std::make_unique<Scheduler>(config.scheduler, *kv_);
-    runner_ = std::make_unique<ModelRunner>(*backend_, n_vocab_);
+    runner_ = std::make_unique<ModelRunner>(*backend_, n_vocab_, model_->hparams().n_embd);
     output_ = std::make_unique<OutputProcessor>(model_->vocab());
     stats_.kv_blocks_total = config.num_kv_blocks - 1;
     stats_.kv_blocks_free = stats_.kv_blocks_total;
@@ -138,9 +138,10 @@ void EngineCore::handle_add(AddMsg& msg) {
     if (!p.ignore_eos) stop.stop_token_ids = eog_ids_;
     stop.stop_token_ids.insert(stop.stop_token_ids.end(), p.stop_token_ids.begin(),
                                p.stop_token_ids.end());
-    stop.prompt_only = req.return_prompt_logits;
+    stop.prompt_only = req.return_prompt_logits || req.return_embedding;
+    stop.prompt_hidden = req.return_embedding;
 
-    const int32_t n = req.return_prompt_logits ? 1 : p.n;
+    const int32_t n = stop.prompt_only ? 1 : p.n;
     std::vector<std::string> seq_ids;
     for (int32_t i = 0; i < n; ++i) {
         std::string seq_id = "seq-" + std::to_string(next_seq_++);
@@ -149,7 +150,7 @@ void EngineCore::handle_add(AddMsg& msg) {
         scheduler_->add_request(std::move(request));
         SeqEntry entry;
         entry.request_id = req.request_id;
-        if (!req.return_prompt_logits) {
+        if (!stop.prompt_only) {
             entry.sampler = std::make_unique<Sampler>(p, static_cast<int32_t>(n_vocab_), eog_ids_,
                                                       static_cast<uint64_t>(i));
         }
@@ -214,6 +215,15 @@ void EngineCore::step() {
         const int32_t row = runner_output_.first_row[i];
         if (row < 0) continue;
         const std::string& seq_id = s.request->request_id();
+        if (s.all_hidden) {
+            const auto n_embd = static_cast<size_t>(runner_output_.n_embd);
+            const auto rows =
+                std::span<const float>(runner_output_.hidden)
+                    .subspan(static_cast<size_t>(row) * n_embd,
+                             static_cast<size_t>(runner_output_.num_rows[i]) * n_embd);
+            output_->on_prompt_hidden(seq_id, rows, n_embd);
+            continue;
+        }
         if (s.all_logits) {
             const auto rows =
                 std::span<const float>(runner_output_.logits)

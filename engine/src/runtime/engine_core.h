@@ -51,6 +51,7 @@ struct EngineCoreRequest {
     SamplingParams params;
     int32_t priority = 0;
     bool return_prompt_logits = false;
+    bool return_embedding = false;
     std::chrono::steady_clock::time_point arrival_time;
 };
 

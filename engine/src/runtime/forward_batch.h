@@ -21,6 +21,7 @@ struct ForwardBatch {
     std::vector<int64_t> slot_mapping;  // [n_tokens] block_id * block_size + offset in block
     std::vector<SeqBatchInfo> seqs;     // rows of seqs are disjoint and cover the batch in order
     std::vector<int32_t> logits_rows;   // rows whose logits are wanted, in output order
+    std::vector<int32_t> hidden_rows;   // rows whose final normed hidden state is wanted
 
     int32_t num_tokens() const { return static_cast<int32_t>(tokens.size()); }
     void clear() {
@@ -29,6 +30,7 @@ struct ForwardBatch {
         slot_mapping.clear();
         seqs.clear();
         logits_rows.clear();
+        hidden_rows.clear();
     }
 };
 

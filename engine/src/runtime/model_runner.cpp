@@ -5,8 +5,9 @@
 
 namespace folio {
 
-ModelRunner::ModelRunner(Backend& backend, int64_t n_vocab) : backend_(backend), n_vocab_(n_vocab) {
-    FOLIO_CHECK(n_vocab > 0);
+ModelRunner::ModelRunner(Backend& backend, int64_t n_vocab, int64_t n_embd)
+    : backend_(backend), n_vocab_(n_vocab), n_embd_(n_embd) {
+    FOLIO_CHECK(n_vocab > 0 && n_embd > 0);
 }
 
 void ModelRunner::build_batch(const SchedulerOutput& output, ForwardBatch& batch,
@@ -17,6 +18,7 @@ void ModelRunner::build_batch(const SchedulerOutput& output, ForwardBatch& batch
     batch.positions.reserve(static_cast<size_t>(output.total_num_scheduled_tokens));
     batch.slot_mapping.reserve(static_cast<size_t>(output.total_num_scheduled_tokens));
     result.n_vocab = n_vocab_;
+    result.n_embd = n_embd_;
     result.first_row.assign(output.requests.size(), -1);
     result.num_rows.assign(output.requests.size(), 0);
 
@@ -36,7 +38,12 @@ void ModelRunner::build_batch(const SchedulerOutput& output, ForwardBatch& batch
         }
         batch.seqs.push_back(
             SeqBatchInfo{row0, s.num_scheduled_tokens, std::span<const int32_t>(s.block_ids)});
-        if (s.all_logits) {
+        if (s.all_hidden) {
+            result.first_row[i] = static_cast<int32_t>(batch.hidden_rows.size());
+            result.num_rows[i] = s.num_scheduled_tokens;
+            for (int32_t r = row0; r < row0 + s.num_scheduled_tokens; ++r)
+                batch.hidden_rows.push_back(r);
+        } else if (s.all_logits) {
             result.first_row[i] = static_cast<int32_t>(batch.logits_rows.size());
             result.num_rows[i] = s.num_scheduled_tokens;
             for (int32_t r = row0; r < row0 + s.num_scheduled_tokens; ++r)
@@ -53,7 +60,8 @@ void ModelRunner::execute(const SchedulerOutput& output, ModelRunnerOutput& resu
     FOLIO_CHECK(!output.empty());
     build_batch(output, batch_, result);
     result.logits.resize(batch_.logits_rows.size() * static_cast<size_t>(n_vocab_));
-    backend_.forward(batch_, result.logits.data());
+    result.hidden.resize(batch_.hidden_rows.size() * static_cast<size_t>(n_embd_));
+    backend_.forward(batch_, result.logits.data(), result.hidden.data());
 }
 
 }  // namespace folio

@@ -20,9 +20,13 @@ namespace folio {
 
 struct ModelRunnerOutput {
     int64_t n_vocab = 0;
-    std::vector<float> logits;       // [num rows][n_vocab]
-    std::vector<int32_t> first_row;  // per scheduled request: its first logits row, -1 if none
-    std::vector<int32_t> num_rows;   // per scheduled request: its logits rows
+    std::vector<float> logits;  // [num rows][n_vocab]
+    int64_t n_embd = 0;
+    std::vector<float> hidden;  // [num hidden rows][n_embd] (all_hidden requests)
+    // Per scheduled request: its first row and number of rows, -1 / 0 if none; rows of
+    // `hidden` for an all_hidden request, of `logits` otherwise.
+    std::vector<int32_t> first_row;
+    std::vector<int32_t> num_rows;
 
     std::span<float> row(int32_t r) {
         return std::span<float>(logits).subspan(static_cast<size_t>(r) * n_vocab,
@@ -32,7 +36,7 @@ struct ModelRunnerOutput {
 
 class ModelRunner {
   public:
-    ModelRunner(Backend& backend, int64_t n_vocab);
+    ModelRunner(Backend& backend, int64_t n_vocab, int64_t n_embd);
 
     // Fills `batch` from `output` (exposed for tests; execute() calls it).
     void build_batch(const SchedulerOutput& output, ForwardBatch& batch,
@@ -45,6 +49,7 @@ class ModelRunner {
   private:
     Backend& backend_;
     int64_t n_vocab_;
+    int64_t n_embd_;
     ForwardBatch batch_;  // reused across steps
 };
 

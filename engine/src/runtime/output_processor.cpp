@@ -1,8 +1,25 @@
 #include "runtime/output_processor.h"
 
+#include <cmath>
+
 #include "common/check.h"
 
 namespace folio {
+
+namespace {
+
+// Mean of `num_rows` summed rows, scaled to unit L2 norm (all zeros stay zeros).
+std::vector<float> mean_l2_normalized(const std::vector<double>& sum, int64_t num_rows) {
+    double norm = 0.0;
+    for (double v : sum) norm += v * v;
+    norm = std::sqrt(norm);
+    std::vector<float> out(sum.size(), 0.0f);
+    if (norm == 0.0 || num_rows == 0) return out;
+    for (size_t i = 0; i < sum.size(); ++i) out[i] = static_cast<float>(sum[i] / norm);
+    return out;
+}
+
+}  // namespace
 
 void OutputProcessor::add_request(const std::string& request_id,
                                   std::shared_ptr<RequestStream> stream,
@@ -88,6 +105,16 @@ void OutputProcessor::on_prompt_logits(const std::string& seq_id, std::span<cons
     s.request->prompt_logits.insert(s.request->prompt_logits.end(), rows.begin(), rows.end());
 }
 
+void OutputProcessor::on_prompt_hidden(const std::string& seq_id, std::span<const float> rows,
+                                       size_t n_embd) {
+    RequestState& r = *seq(seq_id).request;
+    FOLIO_CHECK(n_embd > 0 && rows.size() % n_embd == 0);
+    if (r.hidden_sum.empty()) r.hidden_sum.assign(n_embd, 0.0);
+    FOLIO_CHECK(r.hidden_sum.size() == n_embd);
+    for (size_t i = 0; i < rows.size(); ++i) r.hidden_sum[i % n_embd] += rows[i];
+    r.hidden_rows += static_cast<int64_t>(rows.size() / n_embd);
+}
+
 bool OutputProcessor::on_token(const std::string& seq_id, int32_t token,
                                const PositionLogprobs* logprobs, Clock::time_point now) {
     SeqState& s = seq(seq_id);
@@ -153,6 +180,9 @@ std::vector<std::pair<std::shared_ptr<RequestStream>, RequestOutput>> OutputProc
             out.error = r.error;
             out.metrics.finished_time = now;
             out.prompt_logits = std::move(r.prompt_logits);
+            // Only a request whose whole prompt was computed has an embedding.
+            if (r.hidden_rows > 0 && r.hidden_rows == r.usage.prompt_tokens)
+                out.embedding = mean_l2_normalized(r.hidden_sum, r.hidden_rows);
         }
         result.emplace_back(r.stream, std::move(out));
         if (finished) {

@@ -46,6 +46,9 @@ class OutputProcessor {
     void on_scheduled(const std::string& seq_id, int32_t num_cached_tokens, Clock::time_point now);
     // Logits rows of a scoring request, in position order.
     void on_prompt_logits(const std::string& seq_id, std::span<const float> rows);
+    // Adds prompt hidden-state rows ([rows][n_embd]) to the request's embedding (mean-pooled and
+    // L2-normalized when the request finishes).
+    void on_prompt_hidden(const std::string& seq_id, std::span<const float> rows, size_t n_embd);
     // A generated token (not a stop token). Returns true when a stop string matched: the
     // sequence must be finished with Stop (call on_finished).
     bool on_token(const std::string& seq_id, int32_t token, const PositionLogprobs* logprobs,
@@ -89,6 +92,8 @@ class OutputProcessor {
         bool first_scheduled = false;
         bool first_token = false;
         std::vector<float> prompt_logits;
+        std::vector<double> hidden_sum;  // embedding requests: sum of prompt hidden states
+        int64_t hidden_rows = 0;
         std::string error;
         std::map<int32_t, CompletionOutput> pending;  // index -> delta since the last output
     };

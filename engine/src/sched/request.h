@@ -29,9 +29,11 @@ struct StopCriteria {
     int32_t max_tokens = INT32_MAX;       // generated tokens, >= 1
     int32_t min_tokens = 0;               // no stop token counts before this many tokens
     std::vector<int32_t> stop_token_ids;  // EOS ids (unless ignore_eos) and stop_token_ids
-    // Scoring request (return_prompt_logits): finishes as soon as its prompt is computed,
-    // sampling nothing.
+    // Scoring or embedding request (return_prompt_logits / return_embedding): finishes as soon
+    // as its prompt is computed, sampling nothing.
     bool prompt_only = false;
+    // With prompt_only: the final hidden states of the prompt are wanted instead of its logits.
+    bool prompt_hidden = false;
 };
 
 class Request {

@@ -66,7 +66,8 @@ SchedulerOutput Scheduler::schedule() {
         s.num_computed_tokens = req->num_computed_tokens();
         s.num_scheduled_tokens = num_new;
         s.sample = s.num_computed_tokens + num_new == req->num_tokens();
-        s.all_logits = req->stop().prompt_only;
+        s.all_hidden = req->stop().prompt_only && req->stop().prompt_hidden;
+        s.all_logits = req->stop().prompt_only && !s.all_hidden;
         s.num_prompt_positions =
             std::max(0, std::min(s.num_computed_tokens + num_new, req->num_prompt_tokens()) -
                             s.num_computed_tokens);
@@ -112,7 +113,10 @@ SchedulerOutput Scheduler::schedule() {
            static_cast<int32_t>(running_.size()) < config_.max_num_seqs) {
         Request* req = waiting_.front();
         FOLIO_CHECK(req->num_computed_tokens() == 0);
-        const ComputedBlocks hit = kv_.get_computed_blocks(req->kv);
+        // A prompt-only request needs an output for every prompt position, so it computes them
+        // all (its full blocks are still cached for later requests).
+        const ComputedBlocks hit =
+            req->stop().prompt_only ? ComputedBlocks{} : kv_.get_computed_blocks(req->kv);
         const int32_t num_new =
             std::min(cap_prefill(req->num_tokens() - hit.num_computed_tokens), budget);
         FOLIO_CHECK(num_new > 0);

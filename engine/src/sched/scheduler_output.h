@@ -24,6 +24,8 @@ struct ScheduledRequest {
     bool sample = false;
     // Logits of every scheduled position are wanted (prompt-only scoring requests).
     bool all_logits = false;
+    // Final normed hidden states of every scheduled position are wanted instead (embeddings).
+    bool all_hidden = false;
     // Positions before the prompt's end (for prompt-throughput accounting).
     int32_t num_prompt_positions = 0;
 };

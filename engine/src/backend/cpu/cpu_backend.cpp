@@ -210,7 +210,7 @@ void CpuBackend::run_layer(size_t il, const ForwardBatch& batch, Buffers& b) {
     add(b.x.data(), b.h.data(), b.x.data(), n * n_embd);
 }
 
-void CpuBackend::forward(const ForwardBatch& batch, float* logits) {
+void CpuBackend::forward(const ForwardBatch& batch, float* logits, float* hidden) {
     const auto& hp = m_model.hparams();
     const int64_t n = batch.num_tokens();
     FOLIO_CHECK(n > 0);
@@ -229,6 +229,12 @@ void CpuBackend::forward(const ForwardBatch& batch, float* logits) {
                      b.rope_cos_sin.data() + t * hp.n_rot);
     for (size_t il = 0; il < m_layers.size(); ++il) run_layer(il, batch, b);
 
+    for (size_t i = 0; i < batch.hidden_rows.size(); ++i) {
+        const int32_t r = batch.hidden_rows[i];
+        FOLIO_CHECK(hidden != nullptr && r >= 0 && r < n);
+        rms_norm(b.x.data() + r * hp.n_embd, m_output_norm.data(),
+                 hidden + static_cast<int64_t>(i) * hp.n_embd, hp.n_embd, hp.rms_eps);
+    }
     const auto n_out = static_cast<int64_t>(batch.logits_rows.size());
     if (n_out == 0) return;
     // Final norm only for the rows whose logits are wanted.

@@ -27,7 +27,7 @@ class CpuBackend : public Backend {
     ~CpuBackend() override;
 
     std::string name() const override;
-    void forward(const ForwardBatch& batch, float* logits) override;
+    void forward(const ForwardBatch& batch, float* logits, float* hidden) override;
     int64_t kv_num_blocks() const override { return m_kv->shape().num_blocks; }
     int64_t kv_block_size() const override { return m_kv->shape().block_size; }
     ThreadPool& pool() { return m_pool; }
