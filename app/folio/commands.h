@@ -15,5 +15,6 @@ void add_run_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_chat_template_command(CLI::App& app);
 
 }  // namespace folio::cli

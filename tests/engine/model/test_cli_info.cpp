@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "folio_process.h"
 #include "shared_data.h"
 
 namespace {
@@ -14,12 +15,8 @@ struct Result {
 };
 
 Result run_folio(const QStringList& args) {
-    QProcess p;
-    p.start(QString::fromStdString(folio::test::folio_binary().string()), args);
-    if (!p.waitForFinished(60000)) p.kill();
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
+    const folio::test::FolioRun r = folio::test::run_folio(args);
+    return {r.exit_code, QString::fromUtf8(r.out), QString::fromUtf8(r.err)};
 }
 
 void write_bytes(const std::filesystem::path& path, const std::string& bytes) {

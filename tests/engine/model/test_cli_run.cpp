@@ -4,22 +4,13 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "folio_process.h"
 #include "shared_data.h"
 
 namespace {
 
-struct Result {
-    int exit_code;
-    QByteArray out, err;
-};
-
-Result run_folio(const QStringList& args) {
-    QProcess p;
-    p.start(QString::fromStdString(folio::test::folio_binary().string()), args);
-    p.waitForFinished(120000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
+using Result = folio::test::FolioRun;
+using folio::test::run_folio;
 
 QString model(const char* name) {
     return QString::fromStdString(folio::test::shared_path(std::string("models/") + name).string());

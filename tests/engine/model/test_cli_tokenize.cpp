@@ -7,22 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "folio_process.h"
 #include "shared_data.h"
 
 namespace {
 
-struct Result {
-    int exit_code = -1;
-    QByteArray out, err;
-};
-
-Result run_folio(const QStringList& args) {
-    QProcess p;
-    p.start(QString::fromStdString(folio::test::folio_binary().string()), args);
-    if (!p.waitForFinished(60000)) p.kill();
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
+using Result = folio::test::FolioRun;
+using folio::test::run_folio;
 
 QString vocab_file(const std::string& name) {
     return QString::fromStdString(
