@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
     folio::cli::add_info_command(app);
     folio::cli::add_bench_command(app);
     folio::cli::add_chat_template_command(app);
+    folio::cli::add_serve_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
