@@ -253,6 +253,9 @@ void serve(const ServeConfig& config, ServeLog& log, StopState& stop, SignalWait
                               config.models.size(), m.id.c_str()));
         EngineConfig ec = config.engine;
         ec.model_path = m.path;
+        // An appliance claims its KV memory at start: steady resident memory under any load,
+        // and a machine short of memory shows it at once, not mid-run.
+        ec.commit_kv_memory = true;
         const auto t0 = Clock::now();
         std::shared_ptr<Engine> engine;
         try {

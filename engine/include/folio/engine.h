@@ -56,6 +56,10 @@ struct EngineConfig {
     // Most prompt tokens one request computes per step (0 = only the step budget limits it).
     int long_prefill_token_threshold = 0;
     bool enable_prefix_caching = true;
+    // Commit the whole KV pool's memory at creation (a server's steady footprint from the
+    // start, as llama.cpp and vLLM allocate theirs) instead of page by page as blocks are first
+    // used (lighter for one-off runs).
+    bool commit_kv_memory = false;
 };
 
 // What create() resolved from an EngineConfig.

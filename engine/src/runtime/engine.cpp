@@ -187,6 +187,7 @@ std::unique_ptr<Engine> Engine::create(std::shared_ptr<const Model> model,
     bo.kv_num_blocks = usable + 1;  // block 0 is the null block
     bo.kv_block_size = config.block_size;
     bo.kv_dtype = shape.dtype;
+    bo.commit_kv_memory = config.commit_kv_memory;
     auto backend = std::make_unique<CpuBackend>(*model, bo);
 
     EngineCoreConfig cc;

@@ -329,7 +329,7 @@ void Server::start() {
     im.http.set_tcp_nodelay(true);
     // httplib's default also sets SO_REUSEPORT, which lets a second server bind the same port
     // and silently take half the connections. Only SO_REUSEADDR (fast restarts).
-    im.http.set_socket_options([](httplib::socket_t sock) {
+    im.http.set_socket_options([](socket_t sock) {
         int yes = 1;
         ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     });

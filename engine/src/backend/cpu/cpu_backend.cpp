@@ -96,7 +96,7 @@ CpuBackend::CpuBackend(const Model& model, const CpuBackendOptions& options)
     shape.num_blocks = options.kv_num_blocks;
     shape.block_size = options.kv_block_size;
     shape.dtype = options.kv_dtype;
-    m_kv = std::make_unique<CpuKvCache>(shape);
+    m_kv = std::make_unique<CpuKvCache>(shape, options.commit_kv_memory);
     prepare_weights();
 }
 

@@ -18,6 +18,7 @@ struct CpuBackendOptions {
     int64_t kv_num_blocks = 0;
     int64_t kv_block_size = 16;
     DType kv_dtype = DType::F16;
+    bool commit_kv_memory = false;  // see EngineConfig::commit_kv_memory
 };
 
 class CpuBackend : public Backend {

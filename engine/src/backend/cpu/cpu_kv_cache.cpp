@@ -30,14 +30,15 @@ size_t CpuKvCache::bytes_per_block(const KvCacheShape& s) {
            dtype_row_size(s.dtype, s.head_dim);
 }
 
-CpuKvCache::CpuKvCache(const KvCacheShape& shape) : m_shape(shape) {
+CpuKvCache::CpuKvCache(const KvCacheShape& shape, bool commit_now) : m_shape(shape) {
     check_shape(shape);
     m_head_bytes = dtype_row_size(shape.dtype, shape.head_dim);
     m_block_bytes = m_head_bytes * shape.block_size * shape.n_kv_head;
     m_total_bytes = bytes_per_block(shape) * shape.num_blocks;
-    // Anonymous mapping: zero pages are only committed when a block is first written.
-    void* p =
-        mmap(nullptr, m_total_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    // Anonymous mapping: zero pages are committed when a block is first written, or all at once
+    // (MAP_POPULATE) when asked.
+    const int flags = MAP_PRIVATE | MAP_ANONYMOUS | (commit_now ? MAP_POPULATE : 0);
+    void* p = mmap(nullptr, m_total_bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
     if (p == MAP_FAILED)
         throw std::runtime_error("cannot reserve " + std::to_string(m_total_bytes >> 20) +
                                  " MiB for the KV cache");

@@ -23,7 +23,9 @@ struct KvCacheShape {
 class CpuKvCache {
   public:
     // Throws std::runtime_error on an unsupported dtype or when memory cannot be reserved.
-    explicit CpuKvCache(const KvCacheShape& shape);
+    // commit_now: fault in every page at once (steady resident memory from the start) instead
+    // of committing each block's pages when it is first written.
+    explicit CpuKvCache(const KvCacheShape& shape, bool commit_now = false);
     ~CpuKvCache();
     CpuKvCache(const CpuKvCache&) = delete;
     CpuKvCache& operator=(const CpuKvCache&) = delete;
