@@ -17,5 +17,6 @@ void add_info_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_chat_template_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
+void add_quantize_command(CLI::App& app);
 
 }  // namespace folio::cli

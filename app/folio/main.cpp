@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     folio::cli::add_bench_command(app);
     folio::cli::add_chat_template_command(app);
     folio::cli::add_serve_command(app);
+    folio::cli::add_quantize_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
