@@ -7,7 +7,7 @@ packages=(
   qt6-base-dev qt6-declarative-dev
   libdnnl-dev ocl-icd-opencl-dev
   libcpp-httplib-dev libsqlite3-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
-  libcurl4-openssl-dev libxxhash-dev libcli11-dev libtomlplusplus-dev libsystemd-dev
+  libcurl4-openssl-dev libssl-dev libxxhash-dev libcli11-dev libtomlplusplus-dev libsystemd-dev
   libvulkan-dev glslc mesa-vulkan-drivers xvfb libsimde-dev
 )
 # Tests: systemd-analyze (checks packaging/systemd/folio.service); node and npm (tests/e2e, the

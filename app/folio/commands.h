@@ -17,6 +17,8 @@ void add_info_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_chat_template_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
+void add_search_command(CLI::App& app);
+void add_quants_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 
 }  // namespace folio::cli

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
     folio::cli::add_bench_command(app);
     folio::cli::add_chat_template_command(app);
     folio::cli::add_serve_command(app);
+    folio::cli::add_search_command(app);
+    folio::cli::add_quants_command(app);
     folio::cli::add_quantize_command(app);
     try {
         app.parse(argc, argv);

@@ -64,7 +64,12 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::filesystem::path& path) {
 
 std::unique_ptr<GgufFile> GgufFile::from_memory(const uint8_t* data, size_t size,
                                                 std::string name) {
-    detail::ParsedGguf parsed = detail::parse_gguf(data, size, name);
+    return parse_header(data, size, size, std::move(name));
+}
+
+std::unique_ptr<GgufFile> GgufFile::parse_header(const uint8_t* data, size_t size,
+                                                 uint64_t total_file_size, std::string name) {
+    detail::ParsedGguf parsed = detail::parse_gguf(data, size, name, total_file_size);
     std::unique_ptr<GgufFile> file(new GgufFile());
     file->m_impl = std::make_unique<Impl>();
     file->m_path = std::move(name);

@@ -94,6 +94,13 @@ class GgufFile {
     // Same checks over a caller-owned buffer (used by the fuzzer and tests).
     static std::unique_ptr<GgufFile> from_memory(const uint8_t* data, size_t size,
                                                  std::string name = "<memory>");
+    // Parses only the header from the first `size` bytes of a `total_file_size`-byte file (a
+    // remote file read by HTTP range): tensor data is bounds-checked against total_file_size;
+    // TensorInfo::data is nullptr for tensors past the buffer. Throws GgufError "truncated file"
+    // when the buffer ends inside the header (read more and retry).
+    static std::unique_ptr<GgufFile> parse_header(const uint8_t* data, size_t size,
+                                                  uint64_t total_file_size,
+                                                  std::string name = "<memory>");
     ~GgufFile();
     GgufFile(const GgufFile&) = delete;
     GgufFile& operator=(const GgufFile&) = delete;

@@ -49,6 +49,9 @@ struct ParsedGguf {
 };
 
 // Validates and parses a whole GGUF image. Throws GgufError naming `name`.
-ParsedGguf parse_gguf(const uint8_t* data, size_t size, const std::string& name);
+// `declared_size` > `size` parses a header prefix of a larger file: tensor data is bounds-checked
+// against `declared_size`, and tensors whose data lies past `size` get data == nullptr.
+ParsedGguf parse_gguf(const uint8_t* data, size_t size, const std::string& name,
+                      uint64_t declared_size = 0);
 
 }  // namespace folio::gguf::detail

@@ -30,8 +30,11 @@ std::string quoted(std::string_view s) {
 
 class Parser {
   public:
-    Parser(const uint8_t* data, size_t size, const std::string& name)
-        : m_data(data), m_size(size), m_name(name) {}
+    Parser(const uint8_t* data, size_t size, const std::string& name, uint64_t declared_size)
+        : m_data(data),
+          m_size(size),
+          m_file_size(std::max<uint64_t>(size, declared_size)),
+          m_name(name) {}
 
     ParsedGguf run() {
         read_header();
@@ -323,12 +326,12 @@ class Parser {
         data_offset -= data_offset % a;
         m_out.data_offset = data_offset;
         auto& tensors = m_out.tensors;
-        if (!tensors.empty() && data_offset > m_size) {
+        if (!tensors.empty() && data_offset > m_file_size) {
             fail(m_pos, "data section",
                  cat("truncated file: data section starts at ", data_offset,
-                     ", past the end of the ", m_size, "-byte file"));
+                     ", past the end of the ", m_file_size, "-byte file"));
         }
-        const uint64_t data_size = data_offset <= m_size ? m_size - data_offset : 0;
+        const uint64_t data_size = data_offset <= m_file_size ? m_file_size - data_offset : 0;
         for (size_t i = 0; i < tensors.size(); ++i) {
             const TensorInfo& t = tensors[i];
             if (t.offset > data_size || t.nbytes > data_size - t.offset) {
@@ -355,11 +358,15 @@ class Parser {
             max_end = t.offset + t.nbytes;
             max_end_index = i;
         }
-        for (TensorInfo& t : tensors) t.data = m_data + data_offset + t.offset;
+        for (TensorInfo& t : tensors) {
+            const bool in_image = data_offset + t.offset + t.nbytes <= m_size;
+            t.data = in_image ? m_data + data_offset + t.offset : nullptr;
+        }
     }
 
     const uint8_t* m_data;
     size_t m_size;
+    uint64_t m_file_size;  // >= m_size; larger when parsing a header prefix
     const std::string& m_name;
     uint64_t m_pos = 0;
     uint64_t m_num_tensors = 0;
@@ -370,8 +377,9 @@ class Parser {
 
 }  // namespace
 
-ParsedGguf parse_gguf(const uint8_t* data, size_t size, const std::string& name) {
-    return Parser(data, size, name).run();
+ParsedGguf parse_gguf(const uint8_t* data, size_t size, const std::string& name,
+                      uint64_t declared_size) {
+    return Parser(data, size, name, declared_size).run();
 }
 
 }  // namespace folio::gguf::detail
