@@ -19,6 +19,9 @@ void add_chat_template_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_search_command(CLI::App& app);
 void add_quants_command(CLI::App& app);
+void add_pull_command(CLI::App& app);
+void add_list_command(CLI::App& app);
+void add_rm_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 
 }  // namespace folio::cli

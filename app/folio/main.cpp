@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
     folio::cli::add_serve_command(app);
     folio::cli::add_search_command(app);
     folio::cli::add_quants_command(app);
+    folio::cli::add_pull_command(app);
+    folio::cli::add_list_command(app);
+    folio::cli::add_rm_command(app);
     folio::cli::add_quantize_command(app);
     try {
         app.parse(argc, argv);

@@ -1,0 +1,218 @@
+#pragma once
+// folio::store — the local model library (SQLite) and its resumable, verified downloads.
+//
+// Layout of a data folder (Library::default_data_dir(): $FOLIO_DATA_DIR, else
+// $XDG_DATA_HOME/folio, else ~/.local/share/folio):
+//   folio.db                          WAL mode, foreign keys on, PRAGMA user_version = schema
+//   models/<owner>/<name>/<file>      verified model files; <file>.part while downloading
+//
+// Crash safety: a model row (and its files) is inserted only after every file's sha256 was
+// verified and the file renamed into place, in one transaction; opening a Library reconciles
+// the rows with the disk (rows whose file is missing or has the wrong size are removed and
+// reported). A .part file belongs to a row of the downloads table and is resumed from there.
+//
+// Threads: Library and DownloadManager are thread-safe. Callbacks run on download threads.
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "folio/hub.h"
+
+namespace folio::store {
+
+class StoreError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+// One file of a model (a multi-part GGUF has several, the first one is loaded).
+struct ModelFile {
+    std::string file;  // path inside the repo
+    std::filesystem::path path;
+    int64_t size = 0;
+    std::string sha256;  // lowercase hex
+};
+
+struct ModelRecord {
+    int64_t id = 0;
+    std::string repo;            // "owner/name"; empty for a file added by hand
+    std::string revision;        // "main", a branch or a commit
+    std::string file;            // the first file's path inside the repo
+    std::filesystem::path path;  // the first file on disk (what the engine loads)
+    int64_t size = 0;            // bytes of all files
+    std::string sha256;          // the first file's
+    std::string architecture;    // general.architecture; may be empty
+    int64_t parameters = 0;      // 0 when unknown
+    int64_t context_length = 0;  // 0 when unknown
+    std::string weight_type;     // "Q4_K_M", "F16", ...; may be empty
+    int64_t added = 0;           // unix seconds
+    int64_t last_used = 0;       // unix seconds; 0: never
+    std::vector<ModelFile> files;
+};
+
+enum class DownloadState { Queued, Running, Paused, Failed };
+const char* download_state_name(DownloadState state);
+
+// A row of the downloads table: one file being fetched into <dest>.part.
+struct DownloadRecord {
+    int64_t id = 0;
+    std::string repo, revision, file, url;
+    int64_t expected_size = 0;
+    std::string sha256;  // expected; empty when the hub did not say
+    int64_t bytes_done = 0;
+    std::filesystem::path part_path;
+    DownloadState state = DownloadState::Queued;
+    std::string error;
+    int64_t updated = 0;  // unix seconds
+};
+
+struct ReconcileReport {
+    std::vector<std::string> removed;  // "<path>: missing" / "<path>: size 12, expected 34"
+    std::vector<std::filesystem::path> orphan_parts;  // .part files with no downloads row (deleted)
+};
+
+class Library {
+  public:
+    static constexpr int kSchemaVersion = 2;
+
+    // $FOLIO_DATA_DIR, else $XDG_DATA_HOME/folio, else $HOME/.local/share/folio.
+    static std::filesystem::path default_data_dir();
+
+    // Opens or creates <data_dir>/folio.db, migrates it to kSchemaVersion and reconciles.
+    // Throws StoreError (a corrupt or newer database, an unwritable folder).
+    explicit Library(const std::filesystem::path& data_dir);
+    ~Library();
+    Library(const Library&) = delete;
+    Library& operator=(const Library&) = delete;
+
+    const std::filesystem::path& data_dir() const;
+    std::filesystem::path db_path() const;
+    std::filesystem::path models_dir() const;
+    // models/<owner>/<name>/<file>; throws StoreError for a repo or file that would escape it.
+    std::filesystem::path model_path(const std::string& repo, const std::string& file) const;
+
+    // What the last reconcile (the one on open, or an explicit call) found.
+    ReconcileReport last_reconcile() const;
+    ReconcileReport reconcile();
+
+    std::vector<ModelRecord> models() const;
+    std::optional<ModelRecord> find_model(int64_t id) const;
+    // By the path of any of its files (compared after weakly_canonical).
+    std::optional<ModelRecord> find_model_by_path(const std::filesystem::path& path) const;
+    std::optional<ModelRecord> find_model(const std::string& repo, const std::string& revision,
+                                          const std::string& file) const;
+
+    // Registers a model whose files are in place (each must exist with its size). Architecture,
+    // parameters, context length and weight type are read from the GGUF header when not set.
+    // Removes the downloads rows of its files in the same transaction. Returns the new id;
+    // an existing row for the same repo/revision/file is replaced. Throws StoreError and
+    // leaves the database unchanged on bad input.
+    int64_t add_model(ModelRecord model);
+    // Deletes the row (and, when delete_files, its files and empty parent folders).
+    // Throws StoreError for an unknown id.
+    void remove_model(int64_t id, bool delete_files = true);
+    void touch_model(int64_t id);
+
+    // The downloads table. upsert keys on (repo, revision, file) and returns the row id.
+    int64_t upsert_download(const DownloadRecord& record);
+    void update_download(int64_t id, int64_t bytes_done, DownloadState state,
+                         const std::string& error);
+    void remove_download(int64_t id);
+    std::vector<DownloadRecord> downloads() const;
+    std::optional<DownloadRecord> find_download(const std::string& repo,
+                                                const std::string& revision,
+                                                const std::string& file) const;
+
+    int schema_version() const;
+    std::string integrity_check() const;  // "ok" when healthy
+    std::string journal_mode() const;     // "wal"
+    bool foreign_keys() const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+// Sha256 of a whole file as lowercase hex; throws StoreError when unreadable.
+std::string sha256_file(const std::filesystem::path& path);
+
+// ---- downloads ------------------------------------------------------------------------------
+
+struct DownloadProgress {
+    std::string repo, file;  // the file being transferred now
+    int64_t bytes_done = 0;  // over all files of the model
+    int64_t total = 0;
+    double rate = 0;       // bytes per second, smoothed
+    double eta_s = -1;     // -1 when unknown
+    bool resumed = false;  // this file continued from an existing .part
+};
+using ProgressCallback = std::function<void(const DownloadProgress&)>;
+
+// What to fetch: files of one repo revision, as the hub lists them (size, sha256). Several
+// files make one multi-part model, registered once all of them are verified.
+struct PullSpec {
+    std::string repo;
+    std::string revision = "main";
+    std::vector<hub::RepoFile> files;
+};
+
+class DownloadError : public std::runtime_error {
+  public:
+    enum class Kind { Cancelled, Hub, Integrity, DiskSpace, Io };
+    DownloadError(Kind kind, const std::string& message)
+        : std::runtime_error(message), m_kind(kind) {}
+    Kind kind() const { return m_kind; }
+
+  private:
+    Kind m_kind;
+};
+
+// One pull in flight. Shared by every caller that asked for the same files.
+class DownloadTask {
+  public:
+    virtual ~DownloadTask() = default;
+    // Blocks until done; returns the registered model or throws DownloadError.
+    virtual ModelRecord wait() = 0;
+    virtual bool done() const = 0;
+    // Asks the transfer to stop soon; the .part and the downloads row stay for resuming.
+    virtual void cancel() = 0;
+    // Adds a progress listener (called on the download thread).
+    virtual void on_progress(ProgressCallback callback) = 0;
+};
+
+struct DownloadOptions {
+    int max_parallel = 2;          // transfers at once
+    int max_attempts = 5;          // per file, for transient hub errors
+    int backoff_initial_ms = 250;  // doubled each retry
+    int backoff_max_ms = 8000;
+    // Free bytes on the file system holding `dir`; default statvfs. Injectable for tests.
+    std::function<int64_t(const std::filesystem::path& dir)> free_space;
+};
+
+class DownloadManager {
+  public:
+    // The library must outlive the manager. Destruction cancels and joins every transfer.
+    DownloadManager(Library& library, hub::HubConfig config, DownloadOptions options = {});
+    ~DownloadManager();
+    DownloadManager(const DownloadManager&) = delete;
+    DownloadManager& operator=(const DownloadManager&) = delete;
+
+    // Starts the pull (queued behind max_parallel others), or joins the one in flight for the
+    // same repo, revision and files. Already in the library: a finished task for that model.
+    // Throws DownloadError(DiskSpace) at once when the files cannot fit.
+    std::shared_ptr<DownloadTask> pull(const PullSpec& spec, ProgressCallback on_progress = {});
+    // Transfers started over the network (not joined, not already present) — for tests.
+    int transfers_started() const;
+
+  private:
+    struct Impl;
+    std::shared_ptr<Impl> m_impl;
+};
+
+}  // namespace folio::store
