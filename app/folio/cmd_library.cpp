@@ -131,6 +131,13 @@ class ProgressPrinter {
   public:
     ProgressPrinter() : m_tty(::isatty(STDERR_FILENO) == 1) {}
     void update(const store::DownloadProgress& p) {
+        if (p.waiting) {
+            finish();
+            std::fprintf(stderr, "folio: waiting for another folio pulling %s/%s\n", p.repo.c_str(),
+                         p.file.c_str());
+            std::fflush(stderr);
+            return;
+        }
         const auto now = std::chrono::steady_clock::now();
         const double frac = p.total > 0 ? static_cast<double>(p.bytes_done) / p.total : 0;
         if (m_tty) {

@@ -2,9 +2,14 @@
 // The quantizations a hub repo offers, their sizes and an estimate of the memory each needs at a
 // context length against this machine's available memory (formula in folio/hub.h), with the
 // best quality that fits marked. The model's shape comes from one GGUF header read by HTTP
-// ranges (all quantizations of a repo share it).
+// ranges (all quantizations of a repo share it). When a header cannot be read (a corrupt file, a
+// network error) a one-line warning names the file and the next option's header is tried; the
+// options whose header failed (all of them when none could be read) show "?" for the estimate
+// and are never recommended.
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "cli_common.h"
@@ -22,6 +27,7 @@ struct QuantsFlags {
 };
 
 constexpr int64_t kDefaultCtxCap = 4096;
+constexpr int kMaxHeaderAttempts = 3;  // headers tried before giving up on an estimate
 
 // 260K, 1.2M, 7.6B.
 std::string format_count(int64_t n) {
@@ -61,21 +67,53 @@ void run_quants(const QuantsFlags& f) {
     const auto options = hub::group_quant_options(client.list_files(repo, revision));
     if (options.empty()) throw CliError("repo " + repo + " has no GGUF files");
 
-    size_t header_from = 0;
-    while (header_from + 1 < options.size() && !options[header_from].complete) ++header_from;
-    const hub::RemoteGgufInfo header =
-        hub::read_remote_gguf_header(client, repo, revision, options[header_from]);
+    // The shape from the first complete option whose header reads.
+    std::optional<hub::RemoteGgufInfo> header;
+    std::vector<bool> failed(options.size(), false);
+    std::vector<std::string> warnings;
+    int attempts = 0;
+    for (size_t i = 0; i < options.size() && !header && attempts < kMaxHeaderAttempts; ++i) {
+        if (!options[i].complete) continue;
+        ++attempts;
+        try {
+            header = hub::read_remote_gguf_header(client, repo, revision, options[i]);
+        } catch (const std::exception& e) {
+            failed[i] = true;
+            std::string why = e.what();
+            std::replace(why.begin(), why.end(), '\n', ' ');
+            const std::string prefix = "cannot read the GGUF header of ";
+            warnings.push_back(why.starts_with(prefix)
+                                   ? why
+                                   : prefix + options[i].files.front().path + ": " + why);
+            std::fprintf(stderr, "folio: warning: %s\n", warnings.back().c_str());
+        }
+    }
+    std::vector<bool> known(options.size(), false);
+    for (size_t i = 0; i < options.size(); ++i) known[i] = header.has_value() && !failed[i];
     int64_t ctx = f.ctx;
     if (ctx == 0) {
-        ctx = header.context_length > 0 ? std::min(header.context_length, kDefaultCtxCap)
-                                        : kDefaultCtxCap;
+        ctx = header && header->context_length > 0
+                  ? std::min(header->context_length, kDefaultCtxCap)
+                  : kDefaultCtxCap;
     }
     const int64_t available = hub::available_memory_bytes();
     std::vector<hub::MemoryEstimate> estimates;
     for (const auto& o : options) {
-        estimates.push_back(hub::estimate_memory(header, o.total_size, ctx, available));
+        estimates.push_back(header ? hub::estimate_memory(*header, o.total_size, ctx, available)
+                                   : hub::MemoryEstimate{});
     }
-    const int rec = hub::recommend_option(options, estimates);
+    // Recommend only among the options with an estimate.
+    std::vector<hub::QuantOption> known_options;
+    std::vector<hub::MemoryEstimate> known_estimates;
+    std::vector<int> known_index;
+    for (size_t i = 0; i < options.size(); ++i) {
+        if (!known[i]) continue;
+        known_options.push_back(options[i]);
+        known_estimates.push_back(estimates[i]);
+        known_index.push_back(static_cast<int>(i));
+    }
+    const int known_rec = hub::recommend_option(known_options, known_estimates);
+    const int rec = known_rec >= 0 ? known_index[static_cast<size_t>(known_rec)] : -1;
 
     if (f.json) {
         nlohmann::json opts = nlohmann::json::array();
@@ -93,12 +131,12 @@ void run_quants(const QuantsFlags& f) {
                             {"files", files},
                             {"size", o.total_size},
                             {"complete", o.complete},
-                            {"memory",
-                             {{"weights", e.weights_bytes},
-                              {"kv_cache", e.kv_cache_bytes},
-                              {"runtime", e.runtime_bytes},
-                              {"total", e.total_bytes}}},
-                            {"fit", std::string(hub::fit_name(e.fit))},
+                            {"memory", known[i] ? nlohmann::json{{"weights", e.weights_bytes},
+                                                                 {"kv_cache", e.kv_cache_bytes},
+                                                                 {"runtime", e.runtime_bytes},
+                                                                 {"total", e.total_bytes}}
+                                                : nlohmann::json()},
+                            {"fit", known[i] ? std::string(hub::fit_name(e.fit)) : "unknown"},
                             {"recommended", static_cast<int>(i) == rec}});
         }
         const nlohmann::json out = {
@@ -106,7 +144,8 @@ void run_quants(const QuantsFlags& f) {
             {"revision", revision},
             {"context_length", ctx},
             {"available_bytes", available},
-            {"header", header_json(header)},
+            {"header", header ? header_json(*header) : nlohmann::json()},
+            {"warnings", warnings},
             {"options", opts},
             {"recommended", rec >= 0 ? nlohmann::json(options[static_cast<size_t>(rec)].quant)
                                      : nlohmann::json()}};
@@ -114,15 +153,21 @@ void run_quants(const QuantsFlags& f) {
         return;
     }
 
-    std::printf("%s@%s: %s, %s parameters, context %lld, %lld layers, %lld heads / %lld KV, %s\n",
-                repo.c_str(), revision.c_str(),
-                header.architecture.empty() ? "unknown architecture" : header.architecture.c_str(),
-                format_count(header.parameter_count).c_str(),
-                static_cast<long long>(header.context_length),
-                static_cast<long long>(header.n_layer), static_cast<long long>(header.n_head),
-                static_cast<long long>(header.n_head_kv), header.weight_type.c_str());
-    std::printf("(header of %s, %s read)\n", header.path.c_str(),
-                format_bytes(header.header_bytes).c_str());
+    if (header) {
+        std::printf(
+            "%s@%s: %s, %s parameters, context %lld, %lld layers, %lld heads / %lld KV, %s\n",
+            repo.c_str(), revision.c_str(),
+            header->architecture.empty() ? "unknown architecture" : header->architecture.c_str(),
+            format_count(header->parameter_count).c_str(),
+            static_cast<long long>(header->context_length), static_cast<long long>(header->n_layer),
+            static_cast<long long>(header->n_head), static_cast<long long>(header->n_head_kv),
+            header->weight_type.c_str());
+        std::printf("(header of %s, %s read)\n", header->path.c_str(),
+                    format_bytes(header->header_bytes).c_str());
+    } else {
+        std::printf("%s@%s: model shape unknown (no GGUF header could be read)\n", repo.c_str(),
+                    revision.c_str());
+    }
     std::printf("memory estimate for a %lld-token context; available: %s\n\n",
                 static_cast<long long>(ctx), format_bytes(available).c_str());
     size_t width = 5;
@@ -131,15 +176,15 @@ void run_quants(const QuantsFlags& f) {
                 "MEMORY", "FIT");
     for (size_t i = 0; i < options.size(); ++i) {
         const auto& o = options[i];
-        std::string fit(hub::fit_name(estimates[i].fit));
+        std::string fit = known[i] ? std::string(hub::fit_name(estimates[i].fit)) : "?";
         if (!o.complete) fit += " (parts missing)";
         if (static_cast<int>(i) == rec) fit += "  <- recommended";
         std::printf("%s %-*s  %5zu  %10s  %10s  %s\n", static_cast<int>(i) == rec ? "*" : " ",
                     static_cast<int>(width), o.quant.c_str(), o.files.size(),
                     format_bytes(o.total_size).c_str(),
-                    format_bytes(estimates[i].total_bytes).c_str(), fit.c_str());
+                    known[i] ? format_bytes(estimates[i].total_bytes).c_str() : "?", fit.c_str());
         if (f.verbose) {
-            std::printf("%s", estimates[i].explain().c_str());
+            if (known[i]) std::printf("%s", estimates[i].explain().c_str());
             for (const auto& file : o.files) std::printf("    file %s\n", file.path.c_str());
         }
     }
@@ -151,6 +196,10 @@ void run_quants(const QuantsFlags& f) {
                     estimates[static_cast<size_t>(rec)].fit == hub::Fit::Fits
                         ? "fits"
                         : "fits (tight: little memory left)");
+    } else if (known_options.empty()) {
+        std::printf(
+            "recommended: none; no quantization's memory can be estimated (no GGUF header could "
+            "be read)\n");
     } else {
         std::printf(
             "recommended: none; no quantization fits in the available memory at this "

@@ -163,6 +163,17 @@ void FakeHub::set_cdn_host(const std::string& host) {
     m_cdn_host = host;
 }
 
+void FakeHub::set_tree_page_size(size_t entries) {
+    std::lock_guard lock(m_mutex);
+    m_tree_page_size = entries;
+}
+
+std::vector<std::string> FakeHub::range_headers(const std::string& url_path) const {
+    std::lock_guard lock(m_mutex);
+    auto it = m_ranges.find(url_path);
+    return it == m_ranges.end() ? std::vector<std::string>() : it->second;
+}
+
 int FakeHub::request_count(const std::string& url_path) const {
     std::lock_guard lock(m_mutex);
     auto it = m_counts.find(url_path);
@@ -190,6 +201,7 @@ void FakeHub::reset_counters() {
     m_counts.clear();
     m_last_target.clear();
     m_last_auth.clear();
+    m_ranges.clear();
 }
 
 std::string FakeHub::sha256_of(const std::string& repo, const std::string& path) const {
@@ -240,6 +252,7 @@ void FakeHub::install_routes() {
         ++m_counts[req.path];
         m_last_target[req.path] = target_of(req);
         m_last_auth[req.path] = req.get_header_value("Authorization");
+        m_ranges[req.path].push_back(req.get_header_value("Range"));
     };
     auto gate = [this](const httplib::Request& req, httplib::Response& res,
                        const std::string& repo) {
@@ -324,6 +337,21 @@ void FakeHub::install_routes() {
             out.push_back(
                 {{"type", "directory"}, {"oid", std::string(40, 'd')}, {"size", 0}, {"path", d}});
         }
+        // Pages: the cursor is the index of the page's first entry.
+        size_t first = 0;
+        if (req.has_param("cursor")) first = std::stoul(req.get_param_value("cursor"));
+        const size_t page = m_tree_page_size == 0 ? out.size() : m_tree_page_size;
+        if (first > 0 || out.size() > page) {
+            nlohmann::json slice = nlohmann::json::array();
+            for (size_t i = first; i < out.size() && i < first + page; ++i) slice.push_back(out[i]);
+            if (first + page < out.size()) {
+                res.set_header("Link", "<" + endpoint() + req.path +
+                                           "?recursive=" + (recursive ? "True" : "False") +
+                                           "&expand=False&cursor=" + std::to_string(first + page) +
+                                           ">; rel=\"next\"");
+            }
+            out = std::move(slice);
+        }
         res.set_content(out.dump(), "application/json");
     });
 
@@ -338,7 +366,8 @@ void FakeHub::install_routes() {
               res.set_header("ETag", "\"" + f->sha256 + "\"");
               res.set_header("Accept-Ranges", "bytes");
               int64_t begin = 0, end = f->size - 1;  // inclusive
-              const bool ranged = req.has_header("Range");
+              const bool ranged = req.has_header("Range") && !fault.ignore_range;
+              if (fault.ignore_range) const_cast<httplib::Request&>(req).ranges.clear();
               if (ranged) {
                   if (req.ranges.size() != 1 || fault.range_not_satisfiable) {
                       res.set_header("Content-Range", "bytes */" + std::to_string(f->size));

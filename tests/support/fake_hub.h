@@ -9,7 +9,9 @@
 //   GET /api/models/{owner}/{name}/tree/{rev}[/{dir}][?recursive=true]
 //                                       [{type:"file", path, size, oid, lfs:{oid, size,
 //                                        pointerSize}}, {type:"directory", path, size:0, oid}]
-//                                        (lfs only for LFS files; lfs.oid is the sha256)
+//                                        (lfs only for LFS files; lfs.oid is the sha256), in
+//                                        pages of set_tree_page_size() entries like the hub:
+//                                        `Link: <...&cursor=N>; rel="next"` when more follow
 //   GET /{owner}/{name}/resolve/{rev}/{path}
 //                                       302 to {cdn}/cdn/{owner}/{name}/{rev}/{path} with
 //                                        X-Repo-Commit, X-Linked-Etag ("sha256"), X-Linked-Size
@@ -54,6 +56,7 @@ struct FakeFault {
     bool not_found = false;              // resolve and cdn answer 404
     int64_t bytes_per_second = 0;        // > 0: throttle the body to this rate
     bool range_not_satisfiable = false;  // every request with a Range answers 416
+    bool ignore_range = false;           // Range is ignored: 200 with the whole body
 };
 
 class FakeHub {
@@ -91,6 +94,8 @@ class FakeHub {
     // endpoint's 127.0.0.1 (tests that credentials do not follow cross-host redirects).
     // Empty: the endpoint itself (default).
     void set_cdn_host(const std::string& host);
+    // Entries per page of a tree listing (default 1000, as the hub); 0: one page, no Link.
+    void set_tree_page_size(size_t entries);
 
     // Requests seen per decoded URL path ("/cdn/o/n/main/f.gguf", "/api/models"), counted when
     // they arrive (cut or not).
@@ -101,6 +106,8 @@ class FakeHub {
     std::string last_target(const std::string& url_path) const;
     // The Authorization header of the last request at `url_path` (empty when none was sent).
     std::string last_authorization(const std::string& url_path) const;
+    // The Range header of every request at `url_path` in arrival order ("" when none was sent).
+    std::vector<std::string> range_headers(const std::string& url_path) const;
     void reset_counters();
 
     // sha256 (hex) of a registered file's true bytes.
@@ -124,7 +131,9 @@ class FakeHub {
     std::map<std::string, std::unique_ptr<FaultState>> m_faults;  // "repo\npath"
     std::map<std::string, int> m_counts;
     std::map<std::string, std::string> m_last_target, m_last_auth;
+    std::map<std::string, std::vector<std::string>> m_ranges;
     std::string m_cdn_host;
+    size_t m_tree_page_size = 1000;
 };
 
 }  // namespace folio::test

@@ -66,7 +66,8 @@ class HubClient {
     // GGUF repos matching `query`, most downloaded first.
     std::vector<RepoSummary> search(const std::string& query, int limit = 20) const;
     // GET {endpoint}/api/models/{repo}/tree/{revision}?recursive=true: every file (subfolders
-    // included) with its size (lfs.size, else size) and sha256 (lfs.oid; empty for non-LFS).
+    // included) with its size (lfs.size, else size) and sha256 (lfs.oid; empty for non-LFS),
+    // sorted by path. Follows the `Link: <...>; rel="next"` pages the hub splits long trees into.
     std::vector<RepoFile> list_files(const std::string& repo,
                                      const std::string& revision = "main") const;
     // {endpoint}/{repo}/resolve/{revision}/{path} (path segments percent-encoded).

@@ -139,6 +139,54 @@ class Library {
     std::unique_ptr<Impl> m_impl;
 };
 
+// ---- conversations ------------------------------------------------------------------------
+
+struct ConversationRecord {
+    int64_t id = 0;
+    std::string title;
+    int64_t model_id = 0;  // models.id; 0: none (or the model was removed)
+    int64_t created = 0;   // unix seconds
+    int64_t updated = 0;   // unix seconds; bumped by every message added or changed
+};
+
+struct MessageRecord {
+    int64_t id = 0;
+    int64_t conversation_id = 0;
+    std::string role;  // "system", "user", "assistant" or "tool"
+    std::string content;
+    int64_t created = 0;  // unix seconds
+};
+
+// The conversations and messages tables of a Library's folio.db, over a connection of its own
+// (WAL lets it work beside the Library's). Thread-safe. Unknown ids and bad roles throw
+// StoreError and change nothing.
+class ConversationStore {
+  public:
+    // The library must have opened (and so migrated) the database; it need not outlive this.
+    explicit ConversationStore(const Library& library);
+    ~ConversationStore();
+    ConversationStore(const ConversationStore&) = delete;
+    ConversationStore& operator=(const ConversationStore&) = delete;
+
+    // Most recently updated first (ties: newest id first).
+    std::vector<ConversationRecord> conversations() const;
+    std::optional<ConversationRecord> find_conversation(int64_t id) const;
+    int64_t create_conversation(const std::string& title, int64_t model_id = 0);
+    void rename_conversation(int64_t id, const std::string& title);
+    // Its messages go with it.
+    void delete_conversation(int64_t id);
+
+    // Oldest first.
+    std::vector<MessageRecord> messages(int64_t conversation_id) const;
+    int64_t add_message(int64_t conversation_id, const std::string& role,
+                        const std::string& content);
+    void update_message(int64_t message_id, const std::string& content);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
 // Sha256 of a whole file as lowercase hex; throws StoreError when unreadable.
 std::string sha256_file(const std::filesystem::path& path);
 
@@ -151,6 +199,7 @@ struct DownloadProgress {
     double rate = 0;       // bytes per second, smoothed
     double eta_s = -1;     // -1 when unknown
     bool resumed = false;  // this file continued from an existing .part
+    bool waiting = false;  // another process is pulling `file`; this pull waits for it
 };
 using ProgressCallback = std::function<void(const DownloadProgress&)>;
 

@@ -93,6 +93,9 @@ class Task final : public DownloadTask {
     std::vector<ProgressCallback> m_listeners;
 };
 
+// Thrown inside Impl::run when another process registered the model while this one waited.
+struct AlreadyDone {};
+
 std::string task_key(const PullSpec& spec) {
     std::string key = spec.repo + "@" + spec.revision;
     for (const auto& f : spec.files) key += "\n" + f.path;
@@ -122,6 +125,20 @@ struct DownloadManager::Impl {
     }
 
     void run(const PullSpec& spec, const std::string& key, const std::shared_ptr<Task>& task);
+
+    // The library's model for `spec` when it has one with every file of the spec.
+    std::optional<ModelRecord> registered(const PullSpec& spec) const {
+        auto m = library.find_model(spec.repo, spec.revision, spec.files.front().path);
+        if (!m || m->files.size() != spec.files.size()) return std::nullopt;
+        for (size_t i = 0; i < spec.files.size(); ++i) {
+            const auto& want = spec.files[i];
+            if (m->files[i].file != want.path || (want.size > 0 && m->files[i].size != want.size) ||
+                (!want.sha256.empty() && m->files[i].sha256 != want.sha256)) {
+                return std::nullopt;
+            }
+        }
+        return m;
+    }
 };
 
 void DownloadManager::Impl::run(const PullSpec& spec, const std::string& key,
@@ -145,6 +162,28 @@ void DownloadManager::Impl::run(const PullSpec& spec, const std::string& key,
         }
         int64_t total = 0;
         for (const auto& f : spec.files) total += f.size;
+        // Another process (or Library) pulling one of these files: wait for it. The locks are
+        // held until the model is registered; taken in path order so two pulls cannot deadlock.
+        std::vector<hub::RepoFile> by_path = spec.files;
+        std::sort(by_path.begin(), by_path.end(),
+                  [](const auto& a, const auto& b) { return a.path < b.path; });
+        std::vector<TransferLock> locks;
+        for (const auto& f : by_path) {
+            locks.push_back(
+                TransferLock::acquire(library.model_path(spec.repo, f.path), &task->m_cancel, [&] {
+                    DownloadProgress p;
+                    p.repo = spec.repo;
+                    p.file = f.path;
+                    p.total = total;
+                    p.waiting = true;
+                    task->publish(p);
+                }));
+        }
+        // It may have registered the model meanwhile.
+        if (auto m = registered(spec)) {
+            result = std::move(m);
+            throw AlreadyDone{};
+        }
         int64_t finished_bytes = 0;
         double rate = 0;
         auto last_t = Clock::now();
@@ -193,6 +232,7 @@ void DownloadManager::Impl::run(const PullSpec& spec, const std::string& key,
         const int64_t id = library.add_model(m);
         result = library.find_model(id);
         if (!result) throw DownloadError(DownloadError::Kind::Io, "model vanished after adding");
+    } catch (const AlreadyDone&) {
     } catch (const DownloadError&) {
         error = std::current_exception();
     } catch (const hub::HubError& e) {

@@ -1,6 +1,7 @@
 #include "hub/downloader.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,6 +97,63 @@ int64_t content_range_start(const std::string& header) {
 
 }  // namespace
 
+TransferLock::TransferLock(TransferLock&& other) noexcept
+    : m_fd(std::exchange(other.m_fd, -1)), m_path(std::move(other.m_path)) {}
+
+TransferLock& TransferLock::operator=(TransferLock&& other) noexcept {
+    if (this != &other) {
+        release();
+        m_fd = std::exchange(other.m_fd, -1);
+        m_path = std::move(other.m_path);
+    }
+    return *this;
+}
+
+fs::path TransferLock::lock_path(const fs::path& dest) {
+    return fs::path(dest.string() + ".part.lock");
+}
+
+TransferLock TransferLock::acquire(const fs::path& dest, const std::atomic<bool>* cancel,
+                                   const std::function<void()>& on_wait) {
+    const fs::path path = lock_path(dest);
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    bool waited = false;
+    for (;;) {
+        Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+        if (fd.get() < 0) io_fail("cannot open", path);
+        for (;;) {
+            if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) break;
+            if (errno == EINTR) continue;
+            if (errno != EWOULDBLOCK) io_fail("cannot lock", path);
+            if (!waited && on_wait) on_wait();
+            waited = true;
+            if (cancel && cancel->load()) {
+                throw DownloadError(DownloadError::Kind::Cancelled,
+                                    "cancelled while waiting for " + path.string());
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        // The previous holder may have unlinked the file between our open and flock.
+        struct stat held {
+        }, named{};
+        if (::fstat(fd.get(), &held) == 0 && ::stat(path.c_str(), &named) == 0 &&
+            held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+            TransferLock lock;
+            lock.m_fd = fd.release();
+            lock.m_path = path;
+            return lock;
+        }
+    }
+}
+
+void TransferLock::release() {
+    if (m_fd < 0) return;
+    ::unlink(m_path.c_str());
+    ::close(m_fd);  // drops the flock
+    m_fd = -1;
+}
+
 ModelFile fetch_file(const FileJob& job, const FetchContext& ctx) {
     Library& lib = *ctx.library;
     const auto& want = job.file;
@@ -156,10 +214,12 @@ ModelFile fetch_file(const FileJob& job, const FetchContext& ctx) {
         int64_t offset = st.st_size;
         if (want.size > 0 && offset > want.size) offset = 0;  // longer than the file: start over
         if (::ftruncate(fd.get(), offset) != 0) io_fail("cannot truncate", part);
-        hub::Sha256 sha;
-        hash_prefix(fd.get(), offset, sha, part);
+        auto sha = std::make_unique<hub::Sha256>();
+        hash_prefix(fd.get(), offset, *sha, part);
         if (::lseek(fd.get(), offset, SEEK_SET) < 0) io_fail("cannot seek", part);
-        const bool resumed = offset > 0;
+        bool resumed = offset > 0;
+        bool restarted = false;  // the server ignored the range: this body starts at byte 0
+        bool bad_range = false;  // 206 for another range than asked: dropped, retried from 0
 
         int64_t done = offset;
         bool complete = want.size > 0 && offset == want.size;
@@ -171,20 +231,39 @@ ModelFile fetch_file(const FileJob& job, const FetchContext& ctx) {
             auto last_save = Clock::now();
             if (ctx.transfers) ++*ctx.transfers;
             if (ctx.on_progress) ctx.on_progress({done, resumed});
+            // Before the first body byte of a resumed request: a 200 carries the whole file.
+            auto on_head = [&](const hub::HttpResponse& head) {
+                if (offset == 0) return;
+                if (head.status == 206 && content_range_start(head.content_range) == offset) return;
+                if (head.status != 200) {
+                    bad_range = true;
+                    return;
+                }
+                if (::ftruncate(fd.get(), 0) != 0) io_fail("cannot truncate", part);
+                if (::lseek(fd.get(), 0, SEEK_SET) < 0) io_fail("cannot seek", part);
+                sha = std::make_unique<hub::Sha256>();
+                done = 0;
+                resumed = false;
+                restarted = true;
+            };
             hub::HttpResponse resp;
             try {
-                resp = hub::http_get(req, [&](const char* data, size_t n) {
-                    if (ctx.cancel && ctx.cancel->load()) return false;
-                    write_all(fd.get(), data, n, part);
-                    sha.update(data, n);
-                    done += static_cast<int64_t>(n);
-                    if (ctx.on_progress) ctx.on_progress({done, resumed});
-                    if (Clock::now() - last_save > std::chrono::seconds(1)) {
-                        lib.update_download(row_id, done, DownloadState::Running, "");
-                        last_save = Clock::now();
-                    }
-                    return true;
-                });
+                resp = hub::http_get(
+                    req,
+                    [&](const char* data, size_t n) {
+                        if (bad_range) return false;
+                        if (ctx.cancel && ctx.cancel->load()) return false;
+                        write_all(fd.get(), data, n, part);
+                        sha->update(data, n);
+                        done += static_cast<int64_t>(n);
+                        if (ctx.on_progress) ctx.on_progress({done, resumed});
+                        if (Clock::now() - last_save > std::chrono::seconds(1)) {
+                            lib.update_download(row_id, done, DownloadState::Running, "");
+                            last_save = Clock::now();
+                        }
+                        return true;
+                    },
+                    on_head);
             } catch (const hub::HubError& e) {
                 if (e.kind() == hub::HubError::Kind::RangeNotSatisfiable) {
                     // The part may already hold the whole file (size unknown to us), or the
@@ -215,14 +294,15 @@ ModelFile fetch_file(const FileJob& job, const FetchContext& ctx) {
                     throw fail(DownloadError::Kind::Hub, e.what());
                 }
             }
-            if (resp.cancelled) {
+            if (resp.cancelled && !bad_range) {
                 ::fsync(fd.get());
                 throw fail(DownloadError::Kind::Cancelled, "download of " + label + " cancelled");
             }
-            if (!complete && offset > 0) {
+            if (!complete && offset > 0 && !restarted) {
                 // A resumed request must come back as 206 starting where we asked; a server that
                 // ignored the range sent the whole file from byte 0: drop it and start over.
-                if (resp.status != 206 || content_range_start(resp.content_range) != offset) {
+                if (bad_range || resp.status != 206 ||
+                    content_range_start(resp.content_range) != offset) {
                     if (::ftruncate(fd.get(), 0) != 0) io_fail("cannot truncate", part);
                     if (++attempt >= max_attempts) {
                         throw fail(DownloadError::Kind::Hub,
@@ -245,7 +325,7 @@ ModelFile fetch_file(const FileJob& job, const FetchContext& ctx) {
             }
         }
         if (::fsync(fd.get()) != 0) io_fail("cannot sync", part);
-        digest = sha.hex_final();
+        digest = sha->hex_final();
         break;
     }
 

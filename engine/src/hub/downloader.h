@@ -6,8 +6,14 @@
 // existing bytes are hashed first), retries transient hub errors with exponential backoff,
 // verifies size and sha256, fsyncs and renames to <dest>. It keeps the downloads row current
 // (bytes done, state, error). It does not register the model: the caller does, once every part
-// of the model is in place.
+// of the model is in place. A server that ignores the range (200, whole body) restarts the file
+// from byte 0 with that same response.
+//
+// Cross-process coordination: the caller holds the file's TransferLock across fetch_file() and
+// the registration, so a second process (or Library) pulling the same file waits, then finds the
+// file in place (or the model registered) instead of fetching it again.
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -15,6 +21,31 @@
 #include "folio/store.h"
 
 namespace folio::store {
+
+// An exclusive flock(2) on <dest>.part.lock. The kernel drops it when its holder dies, so a
+// part left by a killed process is taken over. The holder unlinks the lock file before
+// unlocking; an acquirer re-checks that the path still names the file it locked.
+class TransferLock {
+  public:
+    TransferLock() = default;
+    TransferLock(TransferLock&& other) noexcept;
+    TransferLock& operator=(TransferLock&& other) noexcept;
+    TransferLock(const TransferLock&) = delete;
+    TransferLock& operator=(const TransferLock&) = delete;
+    ~TransferLock() { release(); }
+
+    static std::filesystem::path lock_path(const std::filesystem::path& dest);
+    // Blocks until held (polling every 50 ms). `on_wait` is called once when another holder
+    // makes it wait. Throws DownloadError: Cancelled when `cancel` is set while waiting, Io when
+    // the lock file cannot be created.
+    static TransferLock acquire(const std::filesystem::path& dest, const std::atomic<bool>* cancel,
+                                const std::function<void()>& on_wait);
+    void release();
+
+  private:
+    int m_fd = -1;
+    std::filesystem::path m_path;
+};
 
 struct FileJob {
     std::string repo, revision;

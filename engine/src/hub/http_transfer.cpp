@@ -94,11 +94,27 @@ std::string repo_of(const std::string& url, const HubConfig& config) {
     return {};
 }
 
+// `ref` (absolute or relative) resolved against `base`; `ref` itself when either is unparsable.
+std::string resolve_url(const std::string& base, const std::string& ref) {
+    CurlUrl u(curl_url());
+    if (!u || curl_url_set(u.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK ||
+        curl_url_set(u.get(), CURLUPART_URL, ref.c_str(), 0) != CURLUE_OK) {
+        return ref;
+    }
+    char* raw = nullptr;
+    if (curl_url_get(u.get(), CURLUPART_URL, &raw, 0) != CURLUE_OK) return ref;
+    CurlString s(raw);
+    return std::string(s.get());
+}
+
 // State of one hop (one HTTP response) shared with the curl callbacks.
 struct Hop {
     const std::function<bool(const char*, size_t)>* on_data = nullptr;
+    const HttpHeadCallback* on_head = nullptr;
+    const std::string* url = nullptr;
+    bool head_sent = false;
     int status = 0;
-    std::string etag, content_range, location, error_code, error_message;
+    std::string etag, content_range, location, error_code, error_message, link;
     int64_t content_length = -1;
     std::string error_body;
     bool cancelled = false;
@@ -111,6 +127,7 @@ struct Hop {
         location.clear();
         error_code.clear();
         error_message.clear();
+        link.clear();
         content_length = -1;
     }
 };
@@ -152,6 +169,9 @@ size_t on_header(char* buffer, size_t size, size_t count, void* user) {
         } catch (const std::exception&) {
             hop->content_length = -1;
         }
+    } else if (is("link:")) {
+        if (!hop->link.empty()) hop->link += ", ";
+        hop->link += std::string(value);
     } else if (is("x-error-code:")) {
         hop->error_code = std::string(value);
     } else if (is("x-error-message:")) {
@@ -170,6 +190,18 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
         return n;
     }
     try {
+        if (!hop->head_sent) {
+            hop->head_sent = true;
+            if (hop->on_head && *hop->on_head) {
+                HttpResponse head;
+                head.status = hop->status;
+                head.effective_url = *hop->url;
+                head.etag = hop->etag;
+                head.content_range = hop->content_range;
+                head.content_length = hop->content_length;
+                (*hop->on_head)(head);
+            }
+        }
         if (!(*hop->on_data)(data, n)) {
             hop->cancelled = true;
             return 0;
@@ -234,7 +266,7 @@ namespace {
 // their Content-Length meaning the file's bytes).
 HttpResponse get(const HttpRequest& req,
                  const std::function<bool(const char* data, size_t size)>& on_data,
-                 bool accept_compressed) {
+                 const HttpHeadCallback& on_head, bool accept_compressed) {
     static const HubConfig kDefaults;
     const HubConfig& config = req.config ? *req.config : kDefaults;
     if (config.offline) {
@@ -267,6 +299,8 @@ HttpResponse get(const HttpRequest& req,
 
         Hop hop;
         hop.on_data = &on_data;
+        hop.on_head = &on_head;
+        hop.url = &url;
         char error_text[CURL_ERROR_SIZE] = {};
         CURL* h = curl.get();
         curl_easy_reset(h);
@@ -319,21 +353,62 @@ HttpResponse get(const HttpRequest& req,
         out.content_range = std::move(hop.content_range);
         out.content_length = hop.content_length;
         out.cancelled = hop.cancelled;
+        if (const std::string next = link_next_target(hop.link); !next.empty()) {
+            out.next_link = resolve_url(url, next);
+        }
         return out;
     }
 }
 
 }  // namespace
 
-HttpResponse http_get(const HttpRequest& req,
-                      const std::function<bool(const char* data, size_t size)>& on_data) {
-    return get(req, on_data, false);
+std::string link_next_target(const std::string& link_header) {
+    // Entries "<target>; param; param", separated by commas outside <...>.
+    std::string_view rest(link_header);
+    while (!rest.empty()) {
+        const size_t open = rest.find('<');
+        if (open == std::string_view::npos) return {};
+        const size_t close = rest.find('>', open + 1);
+        if (close == std::string_view::npos) return {};
+        const std::string_view target = rest.substr(open + 1, close - open - 1);
+        rest.remove_prefix(close + 1);
+        const size_t next_entry = rest.find('<');
+        std::string_view params = rest.substr(0, next_entry);
+        // rel="next", rel=next or rel="next prev" (space separated relation types).
+        while (!params.empty()) {
+            const size_t semi = params.find(';');
+            std::string_view param = trim(params.substr(0, semi));
+            params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
+            while (!param.empty() && param.back() == ',')
+                param = trim(param.substr(0, param.size() - 1));
+            if (param.size() < 4 || !iequals_prefix(param, "rel")) continue;
+            std::string_view v = trim(param.substr(3));
+            if (v.empty() || v.front() != '=') continue;
+            v = trim(v.substr(1));
+            if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+            for (size_t p = 0; p <= v.size();) {
+                const size_t sp = std::min(v.find(' ', p), v.size());
+                const std::string_view rel = v.substr(p, sp - p);
+                if (rel.size() == 4 && iequals_prefix(rel, "next")) return std::string(target);
+                p = sp + 1;
+            }
+        }
+        if (next_entry == std::string_view::npos) return {};
+        rest.remove_prefix(next_entry);
+    }
+    return {};
 }
 
-std::string http_get_text(const HttpRequest& req) {
+HttpResponse http_get(const HttpRequest& req,
+                      const std::function<bool(const char* data, size_t size)>& on_data,
+                      const HttpHeadCallback& on_head) {
+    return get(req, on_data, on_head, false);
+}
+
+std::string http_get_text(const HttpRequest& req, HttpResponse* response) {
     std::string body;
     bool too_big = false;
-    get(
+    HttpResponse resp = get(
         req,
         [&](const char* data, size_t size) {
             if (body.size() + size > kMaxTextBody) {
@@ -343,11 +418,12 @@ std::string http_get_text(const HttpRequest& req) {
             body.append(data, size);
             return true;
         },
-        true);
+        {}, true);
     if (too_big) {
         throw HubError(HubError::Kind::BadResponse, 200,
                        "response from " + req.url + " is larger than 64 MiB");
     }
+    if (response) *response = std::move(resp);
     return body;
 }
 

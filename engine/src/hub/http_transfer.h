@@ -18,7 +18,8 @@
 // An exception thrown by `on_data` propagates unchanged after the transfer is torn down.
 //
 // A ranged request answered with 200 (a server that ignores Range) is not an error: check
-// HttpResponse::status (206 vs 200) and content_range.
+// HttpResponse::status (206 vs 200) and content_range, or see them in HttpRequest::on_head
+// before the first body byte.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -36,6 +37,12 @@ struct HttpRequest {
     const HubConfig* config = nullptr;  // token, timeouts, offline; null: anonymous defaults
 };
 
+struct HttpResponse;
+// Called once with the final 2xx response's status and headers just before its first body byte
+// reaches on_data (not at all for an empty body). May throw: the transfer is torn down and the
+// exception propagates like one from on_data.
+using HttpHeadCallback = std::function<void(const HttpResponse& head)>;
+
 struct HttpResponse {
     int status = 0;               // status of the final response (200, 206, ...)
     std::string effective_url;    // URL of the final response, after redirects
@@ -43,14 +50,23 @@ struct HttpResponse {
     std::string content_range;    // Content-Range header of the final response, as sent
     int64_t content_length = -1;  // Content-Length of the final response; -1 when not sent
     bool cancelled = false;       // on_data returned false; the body is incomplete
+    // Target of the `Link: <URL>; rel="next"` header (pagination), resolved against the
+    // response's URL; empty when there is none.
+    std::string next_link;
 };
 
 // GET `req.url` and stream the final 2xx body to `on_data` (return false to stop: the call then
 // returns normally with `cancelled` set). Throws HubError as described above.
 HttpResponse http_get(const HttpRequest& req,
-                      const std::function<bool(const char* data, size_t size)>& on_data);
+                      const std::function<bool(const char* data, size_t size)>& on_data,
+                      const HttpHeadCallback& on_head = {});
 
-// GET a small document (JSON) into a string. Throws HubError; BadResponse above 64 MiB.
-std::string http_get_text(const HttpRequest& req);
+// GET a small document (JSON) into a string; `response` (optional) receives the final
+// response's status and headers. Throws HubError; BadResponse above 64 MiB.
+std::string http_get_text(const HttpRequest& req, HttpResponse* response = nullptr);
+
+// The rel="next" target of a Link header value ("<https://x/y?cursor=a>; rel=\"next\", <...>;
+// rel=\"prev\""), unresolved; empty when there is none.
+std::string link_next_target(const std::string& link_header);
 
 }  // namespace folio::hub

@@ -4,12 +4,16 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <set>
 
 #include "folio/hub.h"
 #include "hub/http_transfer.h"
 
 namespace folio::hub {
 namespace {
+
+// Pages of a file tree followed at most (1,000 entries each on the hub: a million files).
+constexpr size_t kMaxTreePages = 1000;
 
 std::string env_or(const char* name, const std::string& fallback) {
     const char* v = std::getenv(name);
@@ -133,26 +137,43 @@ std::vector<RepoFile> HubClient::list_files(const std::string& repo,
     req.url = m_config.endpoint + "/api/models/" + url_encode(repo, true) + "/tree/" +
               url_encode(revision, false) + "?recursive=true";
     req.config = &m_config;
-    const nlohmann::json j = parse_json(http_get_text(req), req.url);
-    if (!j.is_array()) {
-        throw HubError(HubError::Kind::BadResponse, 200, "expected a JSON list from " + req.url);
-    }
+    // The hub pages long trees (about 1,000 entries each) with `Link: <...>; rel="next"`.
     std::vector<RepoFile> out;
-    for (const auto& e : j) {
-        if (!e.is_object() || string_field(e, "type") != "file") continue;
-        RepoFile f;
-        f.path = string_field(e, "path");
-        if (f.path.empty()) continue;
-        f.size = int_field(e, "size");
-        auto lfs = e.find("lfs");
-        if (lfs != e.end() && lfs->is_object()) {
-            f.sha256 = string_field(*lfs, "oid");
-            if (const int64_t s = int_field(*lfs, "size"); s > 0) f.size = s;
+    std::set<std::string> seen_urls;
+    for (;;) {
+        if (!seen_urls.insert(req.url).second || seen_urls.size() > kMaxTreePages) {
+            throw HubError(
+                HubError::Kind::BadResponse, 200,
+                "the file list of " + repo + " does not end (page links loop at " + req.url + ")");
         }
-        out.push_back(std::move(f));
+        HttpResponse resp;
+        const nlohmann::json j = parse_json(http_get_text(req, &resp), req.url);
+        if (!j.is_array()) {
+            throw HubError(HubError::Kind::BadResponse, 200,
+                           "expected a JSON list from " + req.url);
+        }
+        for (const auto& e : j) {
+            if (!e.is_object() || string_field(e, "type") != "file") continue;
+            RepoFile f;
+            f.path = string_field(e, "path");
+            if (f.path.empty()) continue;
+            f.size = int_field(e, "size");
+            auto lfs = e.find("lfs");
+            if (lfs != e.end() && lfs->is_object()) {
+                f.sha256 = string_field(*lfs, "oid");
+                if (const int64_t s = int_field(*lfs, "size"); s > 0) f.size = s;
+            }
+            out.push_back(std::move(f));
+        }
+        if (resp.next_link.empty()) break;
+        req.url = resp.next_link;
     }
     std::sort(out.begin(), out.end(),
               [](const RepoFile& a, const RepoFile& b) { return a.path < b.path; });
+    // A page boundary that moved between requests could repeat an entry.
+    out.erase(std::unique(out.begin(), out.end(),
+                          [](const RepoFile& a, const RepoFile& b) { return a.path == b.path; }),
+              out.end());
     return out;
 }
 

@@ -149,6 +149,51 @@ class TestCliHub : public QObject {
         QVERIFY2(ok.exit_code == 0, qPrintable(ok.err));
         QVERIFY(ok.out.contains("recommended"));
     }
+
+    void quants_survive_corrupt_headers() {
+        FakeHub hub;
+        add_micro_repo(hub);
+        // F16 (the best quality, whose header is read first) has a corrupt header.
+        const std::string corrupt = std::string("GGUF") + std::string(4092, '\xff');
+        hub.add_file_bytes("acme/micro-llama-GGUF", "micro-llama-F16.gguf", corrupt);
+        Result r = run(hub, {"quants", "acme/micro-llama-GGUF", "--ctx", "1024"});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        QCOMPARE(r.err.trimmed().count('\n'), 0);
+        QVERIFY2(r.err.startsWith("folio: warning: cannot read the GGUF header of") &&
+                     r.err.contains("micro-llama-F16.gguf"),
+                 qPrintable(r.err));
+        QVERIFY2(r.out.contains("recommended: Q4_K_M (micro-llama-Q4_K_M.gguf)"),
+                 qPrintable(r.out));
+        QVERIFY(r.out.contains("883.7 KiB"));
+        QVERIFY(r.out.contains("4.0 KiB"));  // F16's size is still shown
+        bool f16_unknown = false;
+        for (const QString& line : r.out.split('\n')) {
+            if (line.contains(" F16 ")) f16_unknown = line.contains("?");
+        }
+        QVERIFY2(f16_unknown, qPrintable(r.out));
+
+        const Result j = run(hub, {"quants", "acme/micro-llama-GGUF", "--ctx", "1024", "--json"});
+        QVERIFY2(j.exit_code == 0, qPrintable(j.err));
+        const QJsonObject o = QJsonDocument::fromJson(j.out.toUtf8()).object();
+        QCOMPARE(o["recommended"].toString(), QString("Q4_K_M"));
+        QCOMPARE(o["warnings"].toArray().size(), 1);
+        const QJsonObject f16 = o["options"].toArray()[0].toObject();
+        QCOMPARE(f16["quant"].toString(), QString("F16"));
+        QCOMPARE(f16["fit"].toString(), QString("unknown"));
+        QVERIFY(f16["memory"].isNull());
+        QCOMPARE(f16["size"].toInteger(), 4096);
+
+        // No header readable at all: sizes, "?" everywhere, no recommendation.
+        hub.add_file_bytes("acme/broken", "broken-Q4_K_M.gguf", "not a gguf at all");
+        hub.add_file_bytes("acme/broken", "broken-Q8_0.gguf", corrupt);
+        r = run(hub, {"quants", "acme/broken"});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        QCOMPARE(r.err.trimmed().count('\n'), 1);  // one warning per file
+        QVERIFY(r.err.contains("broken-Q4_K_M.gguf") && r.err.contains("broken-Q8_0.gguf"));
+        QVERIFY2(r.out.contains("recommended: none; no quantization's memory can be estimated"),
+                 qPrintable(r.out));
+        QVERIFY(!r.out.contains("<- recommended"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCliHub)

@@ -35,9 +35,9 @@ class TestCliPull : public QObject {
         return folio::test::run_folio(args, 60000, m_env);
     }
     // Starts `folio pull` slowly and returns once its .part holds some bytes.
-    void start_slow_pull(QProcess& p, const QString& target) {
+    void start_slow_pull(QProcess& p, const QString& target, int64_t bytes_per_second = 100000) {
         folio::test::FakeHub::Fault slow;
-        slow.bytes_per_second = 100000;
+        slow.bytes_per_second = bytes_per_second;
         m_hub->set_fault(kRepo, kFile, slow);
         p.setProcessEnvironment(m_env);
         p.start(QString::fromStdString(folio::test::folio_binary().string()), {"pull", target});
@@ -53,6 +53,7 @@ class TestCliPull : public QObject {
     void choosesAndRefuses();
     void killedPullResumes();
     void interruptKeepsThePart();
+    void concurrentPullsTransferOnce();
 };
 
 void TestCliPull::initTestCase() {
@@ -147,6 +148,7 @@ void TestCliPull::killedPullResumes() {
     QVERIFY(p.waitForFinished(5000));
     const fs::path part = m_data / "models" / kRepo / (std::string(kFile) + ".part");
     QVERIFY(fs::exists(part));
+    const auto kept = static_cast<int64_t>(fs::file_size(part));
     QCOMPARE(QJsonDocument::fromJson(folio({"list", "--json"}).out).array().size(), 0);
 
     m_hub->clear_faults();
@@ -156,6 +158,10 @@ void TestCliPull::killedPullResumes() {
     // One request, a ranged one answered 206 (else the downloader would have started over).
     QVERIFY2(r.err.contains("resumed"), r.err.constData());
     QCOMPARE(m_hub->download_count(kRepo, kFile), 1);
+    // The killed process's lock died with it; the request really asked for the rest.
+    const auto ranges = m_hub->range_headers(std::string("/cdn/") + kRepo + "/main/" + kFile);
+    QCOMPARE(ranges.size(), size_t{1});
+    QCOMPARE(QString::fromStdString(ranges[0]), QString("bytes=%1-").arg(kept));
     const fs::path file = m_data / "models" / kRepo / kFile;
     QCOMPARE(folio::store::sha256_file(file), m_hub->sha256_of(kRepo, kFile));
     QVERIFY(!fs::exists(part));
@@ -176,6 +182,35 @@ void TestCliPull::interruptKeepsThePart() {
     folio::store::Library lib(m_data);
     QCOMPARE(lib.downloads().size(), size_t{1});
     QCOMPARE(lib.downloads()[0].state, folio::store::DownloadState::Paused);
+    QCOMPARE(lib.integrity_check(), std::string("ok"));
+}
+
+void TestCliPull::concurrentPullsTransferOnce() {
+    const QString target = QString("%1:Q4_K_M").arg(kRepo);
+    QProcess first;
+    start_slow_pull(first, target, 400000);  // returns once the first one is writing
+    QProcess second;
+    second.setProcessEnvironment(m_env);
+    second.start(QString::fromStdString(folio::test::folio_binary().string()), {"pull", target});
+    QVERIFY(second.waitForStarted());
+    QVERIFY(first.waitForFinished(30000));
+    QVERIFY(second.waitForFinished(30000));
+    const QByteArray err1 = first.readAllStandardError(), err2 = second.readAllStandardError();
+    QVERIFY2(first.exitCode() == 0, err1.constData());
+    QVERIFY2(second.exitCode() == 0, err2.constData());
+    QVERIFY2(
+        err2.contains(
+            QString("folio: waiting for another folio pulling %1/%2").arg(kRepo, kFile).toUtf8()),
+        err2.constData());
+    const fs::path file = m_data / "models" / kRepo / kFile;
+    QCOMPARE(first.readAllStandardOutput().trimmed(), QByteArray(file.c_str()));
+    QCOMPARE(second.readAllStandardOutput().trimmed(), QByteArray(file.c_str()));
+    QCOMPARE(m_hub->download_count(kRepo, kFile), 1);
+    QCOMPARE(folio::store::sha256_file(file), m_hub->sha256_of(kRepo, kFile));
+    QVERIFY(!fs::exists(file.string() + ".part.lock"));
+    folio::store::Library lib(m_data);
+    QCOMPARE(lib.models().size(), size_t{1});
+    QVERIFY(lib.downloads().empty());
     QCOMPARE(lib.integrity_check(), std::string("ok"));
 }
 

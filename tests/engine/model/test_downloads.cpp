@@ -75,6 +75,8 @@ class TestDownloads : public QObject {
     void wrongHashFailsCleanly();
     void notFoundAndGated();
     void rangeNotSatisfiable();
+    void serverIgnoringRangeRestartsFromZero();
+    void twoLibrariesPullTheSameFileOnce();
     void cancelThenResumeAfterRestart();
     void sameFileTwiceDownloadsOnce();
     void multiPartModelRegistersOnce();
@@ -220,6 +222,74 @@ void TestDownloads::rangeNotSatisfiable() {
         QCOMPARE(m_hub->download_count(kRepo, kFile), 0);
     }
     QCOMPARE(lib.integrity_check(), std::string("ok"));
+}
+
+void TestDownloads::serverIgnoringRangeRestartsFromZero() {
+    const fs::path dir = fresh_dir("ignore_range");
+    Library lib(dir);
+    const PullSpec spec = spec_for(m_config, kRepo, kFile);
+    const fs::path dest = lib.model_path(kRepo, kFile);
+    fs::create_directories(dest.parent_path());
+    // Bytes that are not the file's: kept, they would break the sha256.
+    std::ofstream(dest.string() + ".part", std::ios::binary) << std::string(1000, 'z');
+    folio::test::FakeHub::Fault fault;
+    fault.ignore_range = true;
+    m_hub->set_fault(kRepo, kFile, fault);
+    DownloadManager manager(lib, m_config, fast_options());
+    std::atomic<int64_t> last_done{0};
+    const auto model =
+        manager
+            .pull(spec, [&](const folio::store::DownloadProgress& p) { last_done = p.bytes_done; })
+            ->wait();
+    // One request: it asked to resume, got the whole file (200) and wrote it from byte 0.
+    const std::string cdn = std::string("/cdn/") + kRepo + "/main/" + kFile;
+    QCOMPARE(m_hub->range_headers(cdn), std::vector<std::string>{"bytes=1000-"});
+    QCOMPARE(m_hub->download_count(kRepo, kFile), 1);
+    QCOMPARE(model.sha256, m_hub->sha256_of(kRepo, kFile));
+    QCOMPARE(folio::store::sha256_file(dest), m_hub->sha256_of(kRepo, kFile));
+    QCOMPARE(static_cast<int64_t>(fs::file_size(dest)), spec.files[0].size);
+    QCOMPARE(last_done.load(), spec.files[0].size);
+    QVERIFY(!fs::exists(dest.string() + ".part"));
+    QVERIFY(lib.downloads().empty());
+    QCOMPARE(lib.integrity_check(), std::string("ok"));
+}
+
+void TestDownloads::twoLibrariesPullTheSameFileOnce() {
+    // Two Library/DownloadManager pairs on one data folder stand for two folio processes: the
+    // transfer lock is a flock per open file, so it works in-process too.
+    const fs::path dir = fresh_dir("two_libraries");
+    const std::string file = "micro-llama-Q8_0.gguf";
+    folio::test::FakeHub::Fault slow;
+    slow.bytes_per_second = 1000000;
+    m_hub->set_fault(kRepo, file, slow);
+    Library lib_a(dir), lib_b(dir);
+    DownloadManager a(lib_a, m_config, fast_options());
+    DownloadManager b(lib_b, m_config, fast_options());
+    const PullSpec spec = spec_for(m_config, kRepo, file);
+    const fs::path dest = lib_a.model_path(kRepo, file);
+    auto task_a = a.pull(spec);
+    QTRY_VERIFY_WITH_TIMEOUT(fs::exists(dest.string() + ".part"), 10000);
+    std::atomic<bool> waited{false}, resumed{false};
+    auto task_b = b.pull(spec, [&](const folio::store::DownloadProgress& p) {
+        if (p.waiting) waited = true;
+        if (p.resumed) resumed = true;
+    });
+    const auto model_a = task_a->wait();
+    const auto model_b = task_b->wait();
+    QVERIFY(waited);
+    QVERIFY(!resumed);                 // b never touched the .part
+    QCOMPARE(model_b.id, model_a.id);  // b found a's registration
+    QCOMPARE(model_b.sha256, m_hub->sha256_of(kRepo, file));
+    QCOMPARE(m_hub->download_count(kRepo, file), 1);
+    QCOMPARE(a.transfers_started() + b.transfers_started(), 1);
+    QCOMPARE(lib_a.models().size(), size_t{1});
+    QCOMPARE(lib_b.models().size(), size_t{1});
+    QCOMPARE(folio::store::sha256_file(dest), m_hub->sha256_of(kRepo, file));
+    QVERIFY(!fs::exists(dest.string() + ".part"));
+    QVERIFY(!fs::exists(dest.string() + ".part.lock"));
+    QVERIFY(lib_a.downloads().empty());
+    QCOMPARE(lib_a.integrity_check(), std::string("ok"));
+    QCOMPARE(lib_b.integrity_check(), std::string("ok"));
 }
 
 void TestDownloads::cancelThenResumeAfterRestart() {

@@ -2,6 +2,7 @@
 // quant names, redirects, tokens, offline mode, remote GGUF headers and the memory estimate.
 #include <QTest>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -85,6 +86,42 @@ class TestHubClient : public QObject {
         QCOMPARE(files[1].sha256.size(), size_t{64});
         QCOMPARE(files[2].path, std::string("q8/micro-llama-Q8_0.gguf"));  // from a subfolder
         QCOMPARE(files[2].size, int64_t{1549792});
+    }
+
+    void tree_follows_next_links_across_pages() {
+        FakeHub hub;
+        hub.set_tree_page_size(10);
+        for (int i = 0; i < 25; ++i) {
+            char name[32];
+            std::snprintf(name, sizeof name, "dir/f%02d.bin", i);
+            hub.add_file_bytes("acme/many", name, std::string(static_cast<size_t>(i + 1), 'x'),
+                               /*lfs=*/false);
+        }
+        HubClient client(config_for(hub));
+        const auto files = client.list_files("acme/many");  // 25 files + 1 folder: 3 pages
+        QCOMPARE(files.size(), size_t{25});
+        QCOMPARE(files.front().path, std::string("dir/f00.bin"));
+        QCOMPARE(files.back().path, std::string("dir/f24.bin"));
+        QCOMPARE(files.back().size, int64_t{25});
+        QCOMPARE(hub.request_count("/api/models/acme/many/tree/main"), 3);
+        const std::string last = hub.last_target("/api/models/acme/many/tree/main");
+        QVERIFY2(last.find("cursor=20") != std::string::npos, last.c_str());
+
+        // A page size the tree fits in: one request, no Link.
+        hub.reset_counters();
+        hub.set_tree_page_size(100);
+        QCOMPARE(client.list_files("acme/many").size(), size_t{25});
+        QCOMPARE(hub.request_count("/api/models/acme/many/tree/main"), 1);
+    }
+
+    void link_header_next_target() {
+        QCOMPARE(link_next_target(R"(<https://h/api/x?cursor=abc>; rel="next")"),
+                 std::string("https://h/api/x?cursor=abc"));
+        QCOMPARE(link_next_target(R"(<https://h/p1>; rel="prev", <https://h/p3>; rel="next")"),
+                 std::string("https://h/p3"));
+        QCOMPARE(link_next_target(R"(</api/x?cursor=b>;rel=next)"), std::string("/api/x?cursor=b"));
+        QCOMPARE(link_next_target(R"(<https://h/p1>; rel="prev")"), std::string());
+        QCOMPARE(link_next_target(""), std::string());
     }
 
     void quant_names_from_real_world_file_names() {

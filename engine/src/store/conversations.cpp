@@ -1,0 +1,142 @@
+// ConversationStore: CRUD over the conversations and messages tables (schema v2).
+#include <chrono>
+#include <mutex>
+
+#include "folio/store.h"
+#include "store/sqlite_handle.h"
+
+namespace folio::store {
+namespace {
+
+int64_t now_s() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+constexpr const char* kConversationColumns =
+    "SELECT id, title, coalesce(model_id, 0), created, updated FROM conversations";
+
+ConversationRecord read_conversation(const Statement& st) {
+    return {st.column_int(0), st.column_text(1), st.column_int(2), st.column_int(3),
+            st.column_int(4)};
+}
+
+}  // namespace
+
+struct ConversationStore::Impl {
+    mutable std::mutex mu;
+    std::unique_ptr<Database> db;
+
+    void touch(int64_t conversation_id) {
+        Statement st(*db, "UPDATE conversations SET updated = ? WHERE id = ?");
+        st.bind(1, now_s()).bind(2, conversation_id).run();
+    }
+    void require_conversation(int64_t id) {
+        Statement st(*db, "SELECT 1 FROM conversations WHERE id = ?");
+        st.bind(1, id);
+        if (!st.step()) throw StoreError("no conversation with id " + std::to_string(id));
+    }
+};
+
+ConversationStore::ConversationStore(const Library& library) : m_impl(std::make_unique<Impl>()) {
+    m_impl->db = std::make_unique<Database>(library.db_path());
+    m_impl->db->exec("PRAGMA foreign_keys = ON");
+}
+
+ConversationStore::~ConversationStore() = default;
+
+std::vector<ConversationRecord> ConversationStore::conversations() const {
+    std::lock_guard lock(m_impl->mu);
+    Statement st(*m_impl->db,
+                 std::string(kConversationColumns) + " ORDER BY updated DESC, id DESC");
+    std::vector<ConversationRecord> out;
+    while (st.step()) out.push_back(read_conversation(st));
+    return out;
+}
+
+std::optional<ConversationRecord> ConversationStore::find_conversation(int64_t id) const {
+    std::lock_guard lock(m_impl->mu);
+    Statement st(*m_impl->db, std::string(kConversationColumns) + " WHERE id = ?");
+    st.bind(1, id);
+    if (!st.step()) return std::nullopt;
+    return read_conversation(st);
+}
+
+int64_t ConversationStore::create_conversation(const std::string& title, int64_t model_id) {
+    std::lock_guard lock(m_impl->mu);
+    const int64_t now = now_s();
+    Statement st(
+        *m_impl->db,
+        "INSERT INTO conversations (title, model_id, created, updated) VALUES (?, ?, ?, ?)");
+    st.bind(1, title);
+    if (model_id > 0) {
+        st.bind(2, model_id);
+    } else {
+        st.bind_null(2);
+    }
+    st.bind(3, now).bind(4, now).run();
+    return m_impl->db->last_insert_rowid();
+}
+
+void ConversationStore::rename_conversation(int64_t id, const std::string& title) {
+    std::lock_guard lock(m_impl->mu);
+    Statement st(*m_impl->db, "UPDATE conversations SET title = ? WHERE id = ?");
+    st.bind(1, title).bind(2, id).run();
+    if (m_impl->db->changes() == 0) {
+        throw StoreError("no conversation with id " + std::to_string(id));
+    }
+}
+
+void ConversationStore::delete_conversation(int64_t id) {
+    std::lock_guard lock(m_impl->mu);
+    Statement st(*m_impl->db, "DELETE FROM conversations WHERE id = ?");
+    st.bind(1, id).run();
+    if (m_impl->db->changes() == 0) {
+        throw StoreError("no conversation with id " + std::to_string(id));
+    }
+}
+
+std::vector<MessageRecord> ConversationStore::messages(int64_t conversation_id) const {
+    std::lock_guard lock(m_impl->mu);
+    Statement st(*m_impl->db,
+                 "SELECT id, conversation_id, role, content, created FROM messages "
+                 "WHERE conversation_id = ? ORDER BY id");
+    st.bind(1, conversation_id);
+    std::vector<MessageRecord> out;
+    while (st.step()) {
+        out.push_back({st.column_int(0), st.column_int(1), st.column_text(2), st.column_text(3),
+                       st.column_int(4)});
+    }
+    return out;
+}
+
+int64_t ConversationStore::add_message(int64_t conversation_id, const std::string& role,
+                                       const std::string& content) {
+    std::lock_guard lock(m_impl->mu);
+    Transaction tx(*m_impl->db);
+    m_impl->require_conversation(conversation_id);
+    Statement st(*m_impl->db,
+                 "INSERT INTO messages (conversation_id, role, content, created) "
+                 "VALUES (?, ?, ?, ?)");
+    st.bind(1, conversation_id).bind(2, role).bind(3, content).bind(4, now_s()).run();
+    const int64_t id = m_impl->db->last_insert_rowid();
+    m_impl->touch(conversation_id);
+    tx.commit();
+    return id;
+}
+
+void ConversationStore::update_message(int64_t message_id, const std::string& content) {
+    std::lock_guard lock(m_impl->mu);
+    Transaction tx(*m_impl->db);
+    Statement find(*m_impl->db, "SELECT conversation_id FROM messages WHERE id = ?");
+    find.bind(1, message_id);
+    if (!find.step()) throw StoreError("no message with id " + std::to_string(message_id));
+    const int64_t conversation_id = find.column_int(0);
+    Statement st(*m_impl->db, "UPDATE messages SET content = ? WHERE id = ?");
+    st.bind(1, content).bind(2, message_id).run();
+    m_impl->touch(conversation_id);
+    tx.commit();
+}
+
+}  // namespace folio::store
