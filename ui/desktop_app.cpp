@@ -1,0 +1,84 @@
+#include "desktop_app.h"
+
+#include <QQmlApplicationEngine>
+#include <QQuickWindow>
+#include <exception>
+
+#include "conversation_list_model.h"
+#include "engine_client.h"
+#include "folio/store.h"
+#include "message_list_model.h"
+
+DesktopApp::DesktopApp(DesktopOptions options, QObject* parent)
+    : QObject(parent), m_options(std::move(options)) {}
+
+DesktopApp::~DesktopApp() {
+    m_qml.reset();  // the window goes before the objects it shows
+}
+
+QQuickWindow* DesktopApp::window() const {
+    if (!m_qml || m_qml->rootObjects().isEmpty()) return nullptr;
+    return qobject_cast<QQuickWindow*>(m_qml->rootObjects().first());
+}
+
+bool DesktopApp::start() {
+    try {
+        const auto dir = m_options.dataDir.isEmpty()
+                             ? folio::store::Library::default_data_dir()
+                             : std::filesystem::path(m_options.dataDir.toStdString());
+        m_library = std::make_unique<folio::store::Library>(dir);
+        m_store = std::make_shared<folio::store::ConversationStore>(*m_library);
+    } catch (const std::exception& e) {
+        m_error = QString::fromStdString(e.what());
+        return false;
+    }
+    m_client = new EngineClient(m_store, this);
+    m_conversations = new ConversationListModel(m_store, this);
+    m_messages = new MessageListModel(m_store, m_client, this);
+    connect(m_client, &EngineClient::messageSaved, m_conversations,
+            &ConversationListModel::onMessageSaved);
+    connect(m_conversations, &ConversationListModel::currentChanged, m_messages,
+            [this] { m_messages->setConversationId(m_conversations->currentId()); });
+    m_conversations->select(0);  // the most recent conversation, if any
+
+    m_qml = std::make_unique<QQmlApplicationEngine>();
+    m_qml->setInitialProperties({{"client", QVariant::fromValue<QObject*>(m_client)},
+                                 {"conversations", QVariant::fromValue<QObject*>(m_conversations)},
+                                 {"messages", QVariant::fromValue<QObject*>(m_messages)}});
+    m_qml->load(QUrl(QStringLiteral("qrc:/folio/Main.qml")));
+    if (!window()) {
+        m_error = tr("the main window could not be created");
+        return false;
+    }
+
+    const QString model = pickModel();
+    if (model.isEmpty()) {
+        m_client->setStatus(tr("No model. Start folio-desktop with -m MODEL.gguf."));
+    } else {
+        m_client->loadModel(model);
+    }
+    return true;
+}
+
+QString DesktopApp::pickModel() {
+    try {
+        if (!m_options.modelPath.isEmpty()) {
+            const auto known = m_library->find_model_by_path(m_options.modelPath.toStdString());
+            if (known) m_library->touch_model(known->id);
+            return m_options.modelPath;
+        }
+        const folio::store::ModelRecord* best = nullptr;
+        const auto models = m_library->models();
+        for (const auto& m : models) {
+            if (!best || std::tie(m.last_used, m.added) > std::tie(best->last_used, best->added)) {
+                best = &m;
+            }
+        }
+        if (!best) return {};
+        m_library->touch_model(best->id);
+        return QString::fromStdString(best->path.string());
+    } catch (const std::exception& e) {
+        m_client->setStatus(QString::fromStdString(e.what()));
+        return {};
+    }
+}

@@ -1,0 +1,51 @@
+#pragma once
+// DesktopApp: folio-desktop's parts put together — the library in the data folder, the
+// EngineClient, both list models and the QML main window. main() and the UI tests use it.
+#include <QObject>
+#include <QString>
+#include <memory>
+
+class QQmlApplicationEngine;
+class QQuickWindow;
+class EngineClient;
+class ConversationListModel;
+class MessageListModel;
+namespace folio::store {
+class Library;
+class ConversationStore;
+}  // namespace folio::store
+
+struct DesktopOptions {
+    QString modelPath;  // empty: the library's most recently used model
+    QString dataDir;    // empty: folio::store::Library::default_data_dir()
+};
+
+class DesktopApp : public QObject {
+    Q_OBJECT
+
+  public:
+    explicit DesktopApp(DesktopOptions options, QObject* parent = nullptr);
+    ~DesktopApp() override;
+
+    // Opens the library, shows the window and starts loading the model (if there is one).
+    // False, with errorString(), when the library or the window cannot be opened.
+    bool start();
+    QString errorString() const { return m_error; }
+
+    QQuickWindow* window() const;
+    EngineClient* client() const { return m_client; }
+    ConversationListModel* conversations() const { return m_conversations; }
+    MessageListModel* messages() const { return m_messages; }
+
+  private:
+    QString pickModel();
+
+    DesktopOptions m_options;
+    QString m_error;
+    std::unique_ptr<folio::store::Library> m_library;
+    std::shared_ptr<folio::store::ConversationStore> m_store;
+    EngineClient* m_client = nullptr;
+    ConversationListModel* m_conversations = nullptr;
+    MessageListModel* m_messages = nullptr;
+    std::unique_ptr<QQmlApplicationEngine> m_qml;
+};
