@@ -4,10 +4,15 @@
 #include <QQuickWindow>
 #include <exception>
 
+#include "api_settings_setup.h"
 #include "conversation_list_model.h"
+#include "downloads_model.h"
 #include "engine_client.h"
 #include "folio/store.h"
+#include "hub_search_model.h"
+#include "library_model.h"
 #include "message_list_model.h"
+#include "quant_choices_model.h"
 
 DesktopApp::DesktopApp(DesktopOptions options, QObject* parent)
     : QObject(parent), m_options(std::move(options)) {}
@@ -26,7 +31,7 @@ bool DesktopApp::start() {
         const auto dir = m_options.dataDir.isEmpty()
                              ? folio::store::Library::default_data_dir()
                              : std::filesystem::path(m_options.dataDir.toStdString());
-        m_library = std::make_unique<folio::store::Library>(dir);
+        m_library = std::make_shared<folio::store::Library>(dir);
         m_store = std::make_shared<folio::store::ConversationStore>(*m_library);
     } catch (const std::exception& e) {
         m_error = QString::fromStdString(e.what());
@@ -41,10 +46,22 @@ bool DesktopApp::start() {
             [this] { m_messages->setConversationId(m_conversations->currentId()); });
     m_conversations->select(0);  // the most recent conversation, if any
 
+    const auto hubConfig = folio::hub::HubConfig::from_env();
+    m_libraryModel = new LibraryModel(m_library, this);
+    m_hubSearch = new HubSearchModel(hubConfig, this);
+    m_quants = new QuantChoicesModel(hubConfig, this);
+    m_downloads = new DownloadsModel(m_library, hubConfig, {}, this);
+    connect(m_downloads, &DownloadsModel::modelAdded, m_libraryModel, &LibraryModel::refresh);
+
     m_qml = std::make_unique<QQmlApplicationEngine>();
     m_qml->setInitialProperties({{"client", QVariant::fromValue<QObject*>(m_client)},
                                  {"conversations", QVariant::fromValue<QObject*>(m_conversations)},
-                                 {"messages", QVariant::fromValue<QObject*>(m_messages)}});
+                                 {"messages", QVariant::fromValue<QObject*>(m_messages)},
+                                 {"library", QVariant::fromValue<QObject*>(m_libraryModel)},
+                                 {"hubSearch", QVariant::fromValue<QObject*>(m_hubSearch)},
+                                 {"quants", QVariant::fromValue<QObject*>(m_quants)},
+                                 {"downloads", QVariant::fromValue<QObject*>(m_downloads)}});
+    registerApiAndSettings(*m_qml, m_client, m_library.get(), this);
     m_qml->load(QUrl(QStringLiteral("qrc:/folio/Main.qml")));
     if (!window()) {
         m_error = tr("the main window could not be created");
@@ -69,7 +86,14 @@ QString DesktopApp::pickModel() {
         }
         const folio::store::ModelRecord* best = nullptr;
         const auto models = m_library->models();
+        // The default model (Models page), else the most recently used one.
+        const std::string preferred =
+            folio::store::SettingsStore(*m_library).get_or(LibraryModel::kDefaultKey, "");
         for (const auto& m : models) {
+            if (!preferred.empty() && m.path.string() == preferred) best = &m;
+        }
+        for (const auto& m : models) {
+            if (best && best->path.string() == preferred) break;
             if (!best || std::tie(m.last_used, m.added) > std::tie(best->last_used, best->added)) {
                 best = &m;
             }

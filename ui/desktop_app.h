@@ -1,6 +1,7 @@
 #pragma once
 // DesktopApp: folio-desktop's parts put together — the library in the data folder, the
-// EngineClient, both list models and the QML main window. main() and the UI tests use it.
+// EngineClient, the chat's list models, the Models page's view models and the QML main window.
+// main() and the UI tests use it.
 #include <QObject>
 #include <QString>
 #include <memory>
@@ -10,6 +11,10 @@ class QQuickWindow;
 class EngineClient;
 class ConversationListModel;
 class MessageListModel;
+class LibraryModel;
+class HubSearchModel;
+class QuantChoicesModel;
+class DownloadsModel;
 namespace folio::store {
 class Library;
 class ConversationStore;
@@ -36,16 +41,24 @@ class DesktopApp : public QObject {
     EngineClient* client() const { return m_client; }
     ConversationListModel* conversations() const { return m_conversations; }
     MessageListModel* messages() const { return m_messages; }
+    LibraryModel* library() const { return m_libraryModel; }
+    HubSearchModel* hubSearch() const { return m_hubSearch; }
+    QuantChoicesModel* quants() const { return m_quants; }
+    DownloadsModel* downloads() const { return m_downloads; }
 
   private:
     QString pickModel();
 
     DesktopOptions m_options;
     QString m_error;
-    std::unique_ptr<folio::store::Library> m_library;
+    std::shared_ptr<folio::store::Library> m_library;  // shared with worker threads
     std::shared_ptr<folio::store::ConversationStore> m_store;
     EngineClient* m_client = nullptr;
     ConversationListModel* m_conversations = nullptr;
     MessageListModel* m_messages = nullptr;
+    LibraryModel* m_libraryModel = nullptr;  // the Models page's view models
+    HubSearchModel* m_hubSearch = nullptr;
+    QuantChoicesModel* m_quants = nullptr;
+    DownloadsModel* m_downloads = nullptr;
     std::unique_ptr<QQmlApplicationEngine> m_qml;
 };

@@ -50,6 +50,8 @@ class EngineClient : public QObject {
     QString modelName() const { return m_modelName; }
     QString status() const { return m_status; }
     double lastTokensPerSecond() const { return m_lastTokensPerSecond; }
+    // The loaded engine (null until modelLoaded); shared with the local API server.
+    std::shared_ptr<folio::Engine> engine() const { return m_engine; }
 
     // Sets the status line shown while no model is loaded (e.g. why none was given).
     void setStatus(const QString& status);

@@ -27,7 +27,6 @@ struct QuantsFlags {
 };
 
 constexpr int64_t kDefaultCtxCap = 4096;
-constexpr int kMaxHeaderAttempts = 3;  // headers tried before giving up on an estimate
 
 // 260K, 1.2M, 7.6B.
 std::string format_count(int64_t n) {
@@ -68,26 +67,11 @@ void run_quants(const QuantsFlags& f) {
     if (options.empty()) throw CliError("repo " + repo + " has no GGUF files");
 
     // The shape from the first complete option whose header reads.
-    std::optional<hub::RemoteGgufInfo> header;
-    std::vector<bool> failed(options.size(), false);
-    std::vector<std::string> warnings;
-    int attempts = 0;
-    for (size_t i = 0; i < options.size() && !header && attempts < kMaxHeaderAttempts; ++i) {
-        if (!options[i].complete) continue;
-        ++attempts;
-        try {
-            header = hub::read_remote_gguf_header(client, repo, revision, options[i]);
-        } catch (const std::exception& e) {
-            failed[i] = true;
-            std::string why = e.what();
-            std::replace(why.begin(), why.end(), '\n', ' ');
-            const std::string prefix = "cannot read the GGUF header of ";
-            warnings.push_back(why.starts_with(prefix)
-                                   ? why
-                                   : prefix + options[i].files.front().path + ": " + why);
-            std::fprintf(stderr, "folio: warning: %s\n", warnings.back().c_str());
-        }
-    }
+    hub::ProbedHeaders probed = hub::probe_option_headers(client, repo, revision, options);
+    const std::optional<hub::RemoteGgufInfo>& header = probed.header;
+    const std::vector<bool>& failed = probed.failed;
+    const std::vector<std::string>& warnings = probed.warnings;
+    for (const std::string& w : warnings) std::fprintf(stderr, "folio: warning: %s\n", w.c_str());
     std::vector<bool> known(options.size(), false);
     for (size_t i = 0; i < options.size(); ++i) known[i] = header.has_value() && !failed[i];
     int64_t ctx = f.ctx;

@@ -1,6 +1,7 @@
 // folio-desktop's window driven like a user would (keys and clicks on the xcb platform, under
 // xvfb-run): type "Once upon a time", press Enter, watch the reply stream in, quit, start again
-// and find the conversation. Leaves screenshots in the build tree (scratch folder ui_desktop_e2e).
+// and find the conversation; switch to the Models page (Ctrl+2, the page bar) and search the fake
+// hub. Leaves screenshots in the build tree (scratch folder ui_desktop_e2e).
 #include <QGuiApplication>
 #include <QQuickItem>
 #include <QQuickWindow>
@@ -12,8 +13,13 @@
 
 #include "conversation_list_model.h"
 #include "desktop_app.h"
+#include "downloads_model.h"
 #include "engine_client.h"
+#include "fake_hub.h"
+#include "hub_search_model.h"
+#include "library_model.h"
 #include "message_list_model.h"
+#include "quant_choices_model.h"
 #include "shared_data.h"
 
 namespace fs = std::filesystem;
@@ -38,6 +44,7 @@ class TestDesktopE2e : public QObject {
     void initTestCase();
     void chatsAndRemembers();
     void saysWhenThereIsNoModel();
+    void modelsPageSearchesTheHub();
 
   private:
     std::unique_ptr<DesktopApp> startApp(const QString& model, const fs::path& dataDir);
@@ -134,6 +141,71 @@ void TestDesktopE2e::saysWhenThereIsNoModel() {
     QVERIFY(status->property("text").toString().startsWith(QStringLiteral("No model")));
     QVERIFY(!findItem(app->window(), "messageInput")->isEnabled());
     screenshot(app->window(), QStringLiteral("no_model.png"));
+}
+
+void TestDesktopE2e::modelsPageSearchesTheHub() {
+    folio::test::FakeHub hub;
+    folio::test::FakeHub::RepoMeta meta;
+    meta.downloads = 4321;
+    hub.add_repo("acme/micro-llama-GGUF", meta);
+    for (const char* q : {"Q2_K", "Q4_K_M", "Q8_0", "F16"}) {
+        hub.add_shared_model("acme/micro-llama-GGUF", std::string("micro-llama-") + q + ".gguf");
+    }
+    hub.add_repo("someone/Micro-Chat-GGUF");
+    qputenv("HF_ENDPOINT", QByteArray::fromStdString(hub.endpoint()));
+    qputenv("FOLIO_MEM_AVAILABLE", "32000000");
+    auto app = startApp(QString(), m_scratch / "models");
+    QQuickWindow* window = app->window();
+    QQuickItem* chat = findItem(window, "chatPage");
+    QQuickItem* models = findItem(window, "modelsPage");
+    QVERIFY(chat && models);
+    QVERIFY(chat->isVisible() && !models->isVisible());
+    window->requestActivate();  // shortcuts act in the active window
+    QVERIFY(QTest::qWaitForWindowActive(window, 10000));
+
+    QTest::keyClick(window, Qt::Key_2, Qt::ControlModifier);
+    QTRY_VERIFY(models->isVisible());
+    QVERIFY(!chat->isVisible());
+    QTest::keyClick(window, Qt::Key_1, Qt::ControlModifier);
+    QTRY_VERIFY(chat->isVisible());
+    QQuickItem* navModels = findItem(window, "navModels");
+    QVERIFY(navModels);
+    clickItem(window, navModels);
+    QTRY_VERIFY(models->isVisible());
+    QVERIFY(navModels->property("checked").toBool());
+
+    QQuickItem* search = findItem(window, "hubSearchField");
+    QVERIFY(search);
+    clickItem(window, search);
+    QTRY_VERIFY(search->hasActiveFocus());
+    for (const char ch : std::string_view("micro")) QTest::keyClick(window, ch);
+    QTest::keyClick(window, Qt::Key_Return);
+    QTRY_COMPARE_WITH_TIMEOUT(app->hubSearch()->rowCount(), 2, 10000);
+    QQuickItem* results = findItem(window, "hubResultsView");
+    QVERIFY(results);
+    QQuickItem* first = nullptr;
+    QTRY_VERIFY(QMetaObject::invokeMethod(results, "itemAtIndex", Q_RETURN_ARG(QQuickItem*, first),
+                                          Q_ARG(int, 0)) &&
+                first);
+    clickItem(window, first);
+    QTRY_COMPARE_WITH_TIMEOUT(app->quants()->rowCount(), 4, 10000);
+    QCOMPARE(app->quants()->repo(), QStringLiteral("acme/micro-llama-GGUF"));
+    QTRY_VERIFY(!app->quants()->busy());
+    screenshot(window, QStringLiteral("models.png"));
+
+    // A download (Q2_K, the last row) lands in the library list on the left.
+    QVERIFY(app->downloads()->pullQuant(app->quants(), 3));
+    QTRY_COMPARE_WITH_TIMEOUT(app->library()->rowCount(), 1, 20000);
+    QTRY_COMPARE(app->downloads()->active(), 0);
+    screenshot(window, QStringLiteral("models_downloaded.png"));
+
+    // The pages written elsewhere load into their tabs (or stay empty) without breaking the window.
+    QTest::keyClick(window, Qt::Key_3, Qt::ControlModifier);
+    QTRY_VERIFY(!models->isVisible());
+    QTest::keyClick(window, Qt::Key_4, Qt::ControlModifier);
+    QTest::keyClick(window, Qt::Key_1, Qt::ControlModifier);
+    QTRY_VERIFY(chat->isVisible());
+    qunsetenv("HF_ENDPOINT");
 }
 
 int main(int argc, char** argv) {

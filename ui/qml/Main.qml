@@ -1,4 +1,5 @@
-// folio-desktop's main window: conversations on the left, the chat on the right.
+// folio-desktop's main window: a slim page bar on the left (Chat, Models, Local API, Settings;
+// Ctrl+1..4) and the current page.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -9,154 +10,93 @@ ApplicationWindow {
     required property var client
     required property var conversations
     required property var messages
+    required property var library
+    required property var hubSearch
+    required property var quants
+    required property var downloads
+
+    // 0 Chat, 1 Models, 2 Local API, 3 Settings.
+    property int currentPage: 0
 
     width: 960
     height: 640
     visible: true
     title: qsTr("Folio")
 
-    function send() {
-        if (!client.modelReady || client.busy || input.text.trim() === "")
-            return;
-        let id = conversations.currentId;
-        if (id <= 0)
-            id = conversations.createConversation("");
-        if (id > 0 && client.sendMessage(id, input.text))
-            input.clear();
+    component NavButton: Button {
+        required property int page
+        Layout.fillWidth: true
+        flat: true
+        checkable: true
+        checked: window.currentPage === page
+        Accessible.name: qsTr("%1 page").arg(text)
+        ToolTip.visible: hovered
+        ToolTip.text: qsTr("%1 (Ctrl+%2)").arg(text).arg(page + 1)
+        onClicked: window.currentPage = page
     }
+
+    Shortcut { sequence: "Ctrl+1"; onActivated: window.currentPage = 0 }
+    Shortcut { sequence: "Ctrl+2"; onActivated: window.currentPage = 1 }
+    Shortcut { sequence: "Ctrl+3"; onActivated: window.currentPage = 2 }
+    Shortcut { sequence: "Ctrl+4"; onActivated: window.currentPage = 3 }
 
     RowLayout {
         anchors.fill: parent
         spacing: 0
 
         Pane {
-            Layout.preferredWidth: 240
+            objectName: "navBar"
+            Layout.preferredWidth: 104
             Layout.fillHeight: true
+            padding: 4
+            Accessible.role: Accessible.PageTabList
+            Accessible.name: qsTr("Pages")
 
             ColumnLayout {
                 anchors.fill: parent
+                spacing: 2
 
-                Button {
-                    objectName: "newChatButton"
-                    text: qsTr("New chat")
-                    Accessible.name: text
-                    Layout.fillWidth: true
-                    onClicked: conversations.createConversation("")
-                }
-
-                ListView {
-                    id: conversationList
-                    objectName: "conversationList"
-                    Layout.fillWidth: true
-                    Layout.fillHeight: true
-                    clip: true
-                    model: conversations
-                    currentIndex: conversations.currentRow
-                    Accessible.name: qsTr("Conversations")
-                    delegate: ItemDelegate {
-                        required property int index
-                        required property string title
-                        width: ListView.view.width
-                        text: title
-                        highlighted: index === conversations.currentRow
-                        Accessible.name: title
-                        onClicked: conversations.select(index)
-                    }
-                }
-
-                Button {
-                    objectName: "deleteChatButton"
-                    text: qsTr("Delete")
-                    Accessible.name: qsTr("Delete conversation")
-                    Layout.fillWidth: true
-                    enabled: conversations.currentRow >= 0 && !client.busy
-                    onClicked: conversations.removeConversation(conversations.currentRow)
-                }
+                NavButton { objectName: "navChat"; page: 0; text: qsTr("Chat") }
+                NavButton { objectName: "navModels"; page: 1; text: qsTr("Models") }
+                NavButton { objectName: "navLocalApi"; page: 2; text: qsTr("Local API") }
+                NavButton { objectName: "navSettings"; page: 3; text: qsTr("Settings") }
+                Item { Layout.fillHeight: true }
             }
         }
 
-        ColumnLayout {
+        ToolSeparator {
+            Layout.fillHeight: true
+            orientation: Qt.Vertical
+            padding: 0
+        }
+
+        StackLayout {
+            objectName: "pages"
             Layout.fillWidth: true
             Layout.fillHeight: true
-            Layout.margins: 8
+            currentIndex: window.currentPage
 
-            RowLayout {
-                Layout.fillWidth: true
-                Label {
-                    objectName: "statusLabel"
-                    Layout.fillWidth: true
-                    elide: Text.ElideRight
-                    font.bold: true
-                    text: client.modelReady ? client.modelName : client.status
-                    Accessible.name: qsTr("Model status")
-                }
-                Label {
-                    objectName: "speedLabel"
-                    visible: client.lastTokensPerSecond > 0
-                    text: qsTr("%1 tokens/s").arg(client.lastTokensPerSecond.toFixed(1))
-                    Accessible.name: qsTr("Generation speed")
-                }
+            ChatPage {
+                objectName: "chatPage"
+                client: window.client
+                conversations: window.conversations
+                messages: window.messages
             }
-
-            ListView {
-                id: messageView
-                objectName: "messageView"
-                Layout.fillWidth: true
-                Layout.fillHeight: true
-                clip: true
-                spacing: 8
-                model: messages
-                Accessible.name: qsTr("Messages")
-                onCountChanged: positionViewAtEnd()
-                onContentHeightChanged: if (client.busy) positionViewAtEnd()
-                delegate: Frame {
-                    required property string role
-                    required property string content
-                    required property bool streaming
-                    width: ListView.view.width
-                    ColumnLayout {
-                        width: parent.width
-                        Label {
-                            text: role === "user" ? qsTr("You") : qsTr("Assistant")
-                            font.bold: true
-                        }
-                        Label {
-                            Layout.fillWidth: true
-                            wrapMode: Text.Wrap
-                            textFormat: Text.PlainText
-                            text: content + (streaming ? " ▍" : "")
-                            Accessible.name: content
-                        }
-                    }
-                }
+            ModelsPage {
+                objectName: "modelsPage"
+                library: window.library
+                hubSearch: window.hubSearch
+                quants: window.quants
+                downloads: window.downloads
             }
-
-            RowLayout {
-                Layout.fillWidth: true
-                TextField {
-                    id: input
-                    objectName: "messageInput"
-                    Layout.fillWidth: true
-                    focus: true
-                    enabled: client.modelReady
-                    placeholderText: qsTr("Type a message and press Enter")
-                    Accessible.name: qsTr("Message")
-                    onAccepted: window.send()
-                }
-                Button {
-                    objectName: "sendButton"
-                    text: qsTr("Send")
-                    Accessible.name: text
-                    enabled: client.modelReady && !client.busy && input.text.trim() !== ""
-                    onClicked: window.send()
-                }
-                Button {
-                    objectName: "stopButton"
-                    text: qsTr("Stop")
-                    Accessible.name: text
-                    enabled: client.busy
-                    onClicked: client.stop()
-                }
+            // Pages written elsewhere; a missing file only leaves its page empty.
+            Loader {
+                objectName: "localApiLoader"
+                source: "LocalApiPage.qml"
+            }
+            Loader {
+                objectName: "settingsLoader"
+                source: "SettingsPage.qml"
             }
         }
     }

@@ -8,6 +8,7 @@
 // gated: set HF_TOKEN", "cannot reach https://...: timeout").
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -140,6 +141,19 @@ struct RemoteGgufInfo {
 // the parameter count. Throws HubError (network) or std::runtime_error (not a GGUF).
 RemoteGgufInfo read_remote_gguf_header(const HubClient& client, const std::string& repo,
                                        const std::string& revision, const QuantOption& option);
+
+// The model's shape for a repo's options: the header of the first complete option that reads,
+// trying at most `max_attempts` of them. Options whose header failed are marked, with one
+// warning each ("cannot read the GGUF header of FILE: reason"); `header` stays empty when none
+// could be read. Network errors other than a bad header propagate as HubError.
+struct ProbedHeaders {
+    std::optional<RemoteGgufInfo> header;
+    std::vector<bool> failed;  // per option
+    std::vector<std::string> warnings;
+};
+ProbedHeaders probe_option_headers(const HubClient& client, const std::string& repo,
+                                   const std::string& revision,
+                                   const std::vector<QuantOption>& options, int max_attempts = 3);
 
 // ---- Memory-fit estimate ------------------------------------------------------------------
 

@@ -20,6 +20,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "folio/hub.h"
@@ -181,6 +182,33 @@ class ConversationStore {
     int64_t add_message(int64_t conversation_id, const std::string& role,
                         const std::string& content);
     void update_message(int64_t message_id, const std::string& content);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+// ---- settings -------------------------------------------------------------------------------
+
+// The settings table (key -> text value) of a Library's folio.db, over a connection of its own.
+// Thread-safe. Callers choose the keys ("engine.threads", "api.port", ...) and the text encoding.
+class SettingsStore {
+  public:
+    // The library must have opened (and so migrated) the database; it need not outlive this.
+    explicit SettingsStore(const Library& library);
+    ~SettingsStore();
+    SettingsStore(const SettingsStore&) = delete;
+    SettingsStore& operator=(const SettingsStore&) = delete;
+
+    std::optional<std::string> get(const std::string& key) const;
+    // The value, or `fallback` when the key is not set.
+    std::string get_or(const std::string& key, const std::string& fallback) const;
+    // Inserts or replaces.
+    void set(const std::string& key, const std::string& value);
+    // Forgets the key (nothing happens for an unknown one).
+    void remove(const std::string& key);
+    // Every (key, value), ordered by key.
+    std::vector<std::pair<std::string, std::string>> all() const;
 
   private:
     struct Impl;

@@ -151,4 +151,28 @@ RemoteGgufInfo read_remote_gguf_header(const HubClient& client, const std::strin
     return info;
 }
 
+ProbedHeaders probe_option_headers(const HubClient& client, const std::string& repo,
+                                   const std::string& revision,
+                                   const std::vector<QuantOption>& options, int max_attempts) {
+    ProbedHeaders out;
+    out.failed.assign(options.size(), false);
+    int attempts = 0;
+    for (size_t i = 0; i < options.size() && !out.header && attempts < max_attempts; ++i) {
+        if (!options[i].complete) continue;
+        ++attempts;
+        try {
+            out.header = read_remote_gguf_header(client, repo, revision, options[i]);
+        } catch (const std::exception& e) {
+            out.failed[i] = true;
+            std::string why = e.what();
+            std::replace(why.begin(), why.end(), '\n', ' ');
+            const std::string prefix = "cannot read the GGUF header of ";
+            out.warnings.push_back(why.starts_with(prefix)
+                                       ? why
+                                       : prefix + options[i].files.front().path + ": " + why);
+        }
+    }
+    return out;
+}
+
 }  // namespace folio::hub

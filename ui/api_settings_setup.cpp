@@ -1,0 +1,47 @@
+#include "api_settings_setup.h"
+
+#include <QPointer>
+#include <QQmlApplicationEngine>
+#include <QQmlContext>
+#include <QQuickWindow>
+#include <QTimer>
+
+#include "local_api_controller.h"
+#include "settings_controller.h"
+
+namespace {
+
+constexpr int kGeometrySaveDelayMs = 500;
+
+void rememberGeometry(QQuickWindow* window, SettingsController* settings) {
+    settings->restoreWindowGeometry(window);
+    auto* timer = new QTimer(settings);
+    timer->setSingleShot(true);
+    timer->setInterval(kGeometrySaveDelayMs);
+    QPointer<QQuickWindow> guard(window);
+    QObject::connect(timer, &QTimer::timeout, settings, [guard, settings] {
+        if (guard) settings->saveWindowGeometry(guard);
+    });
+    const auto later = [timer] { timer->start(); };
+    QObject::connect(window, &QWindow::xChanged, timer, later);
+    QObject::connect(window, &QWindow::yChanged, timer, later);
+    QObject::connect(window, &QWindow::widthChanged, timer, later);
+    QObject::connect(window, &QWindow::heightChanged, timer, later);
+    QObject::connect(window, &QWindow::windowStateChanged, timer, later);
+}
+
+}  // namespace
+
+void registerApiAndSettings(QQmlApplicationEngine& qml, EngineClient* client,
+                            folio::store::Library* library, QObject* parent) {
+    auto* localApi = new LocalApiController(client, library, parent);
+    auto* settings = new SettingsController(library, parent);
+    qml.rootContext()->setContextProperty(QStringLiteral("localApi"), localApi);
+    qml.rootContext()->setContextProperty(QStringLiteral("settings"), settings);
+    QObject::connect(&qml, &QQmlApplicationEngine::objectCreated, settings,
+                     [settings](QObject* object, const QUrl&) {
+                         if (auto* window = qobject_cast<QQuickWindow*>(object)) {
+                             rememberGeometry(window, settings);
+                         }
+                     });
+}
