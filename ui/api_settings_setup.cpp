@@ -6,6 +6,7 @@
 #include <QQuickWindow>
 #include <QTimer>
 
+#include "engine_client.h"
 #include "local_api_controller.h"
 #include "settings_controller.h"
 
@@ -38,6 +39,20 @@ void registerApiAndSettings(QQmlApplicationEngine& qml, EngineClient* client,
     auto* settings = new SettingsController(library, parent);
     qml.rootContext()->setContextProperty(QStringLiteral("localApi"), localApi);
     qml.rootContext()->setContextProperty(QStringLiteral("settings"), settings);
+    // The engine settings go into every model load and count as applied once it loaded; the
+    // sampling defaults go into every reply from now on.
+    client->setEngineConfigurator([settings](folio::EngineConfig& c) { settings->applyTo(c); });
+    QObject::connect(client, &EngineClient::modelLoaded, settings,
+                     &SettingsController::markApplied);
+    const auto applySampling = [client, settings] {
+        folio::SamplingParams p;
+        p.temperature = static_cast<float>(settings->temperature());
+        p.top_p = static_cast<float>(settings->topP());
+        p.max_tokens = settings->maxTokens();
+        client->setSampling(p);
+    };
+    applySampling();
+    QObject::connect(settings, &SettingsController::changed, client, applySampling);
     QObject::connect(&qml, &QQmlApplicationEngine::objectCreated, settings,
                      [settings](QObject* object, const QUrl&) {
                          if (auto* window = qobject_cast<QQuickWindow*>(object)) {

@@ -62,14 +62,16 @@ void EngineClient::loadModel(const QString& path) {
     const QString name = QFileInfo(path).completeBaseName();
     m_status = tr("Loading %1…").arg(name);
     emit stateChanged();
-    m_loader = std::thread([this, file = path.toStdString(), name] {
+    folio::EngineConfig base;
+    base.max_num_seqs = 4;  // one chat at a time (plus the local API); keeps the KV cache small
+    if (m_configure) m_configure(base);
+    m_loader = std::thread([this, file = path.toStdString(), name, base] {
         std::shared_ptr<folio::Engine> engine;
         std::shared_ptr<const folio::chat::ChatTemplate> tmpl;
         QString error;
         try {
-            folio::EngineConfig config;
+            folio::EngineConfig config = base;
             config.model_path = file;
-            config.max_num_seqs = 4;  // one chat at a time; keeps the KV cache small
             engine = folio::Engine::create(config);
             tmpl = std::make_shared<const folio::chat::ChatTemplate>(
                 folio::chat::ChatTemplate::for_model(engine->model()));
@@ -125,8 +127,8 @@ bool EngineClient::sendMessage(qint64 conversationId, const QString& text) {
     m_requestId = "desktop-" + std::to_string(++m_numRequests);
     emit stateChanged();
     emit replyStarted(conversationId);
-    m_worker =
-        std::thread(&EngineClient::runReply, this, conversationId, m_requestId, history.dump());
+    m_worker = std::thread(&EngineClient::runReply, this, conversationId, m_requestId,
+                           history.dump(), m_sampling);
     return true;
 }
 
@@ -137,7 +139,8 @@ void EngineClient::stop() {
 }
 
 // Worker thread: everything it tells the GUI thread goes through queued invocations.
-void EngineClient::runReply(qint64 conversationId, std::string requestId, std::string history) {
+void EngineClient::runReply(qint64 conversationId, std::string requestId, std::string history,
+                            folio::SamplingParams sampling) {
     const std::shared_ptr<folio::Engine> engine = m_engine;
     const std::shared_ptr<const folio::chat::ChatTemplate> tmpl = m_template;
     std::string reply;
@@ -151,8 +154,7 @@ void EngineClient::runReply(qint64 conversationId, std::string requestId, std::s
         folio::RequestSpec spec;
         spec.prompt_tokens = chatPromptTokens(*engine, *tmpl, nlohmann::json::parse(history));
         spec.request_id = requestId;
-        spec.sampling.temperature = 0.8f;
-        spec.sampling.top_p = 0.95f;
+        spec.sampling = sampling;
         if (!m_stopRequested) {
             folio::RequestHandle handle = engine->submit(std::move(spec));
             if (m_stopRequested) handle.abort();  // stop() may have raced the submit

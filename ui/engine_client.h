@@ -14,8 +14,12 @@
 #include <QString>
 #include <QVariantMap>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <thread>
+
+#include "folio/engine.h"
+#include "folio/sampling_params.h"
 
 namespace folio {
 class Engine;
@@ -55,6 +59,13 @@ class EngineClient : public QObject {
 
     // Sets the status line shown while no model is loaded (e.g. why none was given).
     void setStatus(const QString& status);
+    // Called on the GUI thread by each loadModel() to fill in the engine settings (threads,
+    // context, KV memory) before the model loads.
+    void setEngineConfigurator(std::function<void(folio::EngineConfig&)> configure) {
+        m_configure = std::move(configure);
+    }
+    // Sampling for the next replies (temperature, top_p, max_tokens).
+    void setSampling(const folio::SamplingParams& sampling) { m_sampling = sampling; }
 
   public slots:
     // Starts loading (ignored while loading or replying); modelLoaded or loadFailed follows.
@@ -78,7 +89,8 @@ class EngineClient : public QObject {
     void replyFinished(qint64 conversationId, const QVariantMap& stats);
 
   private:
-    void runReply(qint64 conversationId, std::string requestId, std::string history);
+    void runReply(qint64 conversationId, std::string requestId, std::string history,
+                  folio::SamplingParams sampling);
     void finishReply(qint64 conversationId, const std::string& reply, QVariantMap stats);
 
     std::shared_ptr<folio::store::ConversationStore> m_store;
@@ -94,4 +106,13 @@ class EngineClient : public QObject {
     QString m_modelName;
     QString m_status;
     double m_lastTokensPerSecond = 0.0;
+    std::function<void(folio::EngineConfig&)> m_configure;
+    folio::SamplingParams m_sampling = defaultSampling();
+
+    static folio::SamplingParams defaultSampling() {
+        folio::SamplingParams p;
+        p.temperature = 0.8f;
+        p.top_p = 0.95f;
+        return p;
+    }
 };

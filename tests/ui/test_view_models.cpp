@@ -24,6 +24,7 @@ class TestViewModels : public QObject {
     void refusesToSendWithoutModel();
     void streamsAReply();
     void stopEndsTheReply();
+    void settingsReachTheEngineAndReplies();
     void cleanupTestCase();
 
   private:
@@ -178,6 +179,33 @@ void TestViewModels::stopEndsTheReply() {
     QVERIFY(m_client->sendMessage(c, QStringLiteral("Once upon a time")));
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 60000);
     QCOMPARE(m_store->messages(c).back().role, std::string("assistant"));
+}
+
+void TestViewModels::settingsReachTheEngineAndReplies() {
+    // What the Settings page sets: the next model load gets the engine settings, the next reply
+    // the sampling.
+    EngineClient client(m_store);
+    client.setEngineConfigurator([](folio::EngineConfig& c) {
+        c.max_model_len = 200;
+        c.num_threads = 1;
+    });
+    folio::SamplingParams sampling;
+    sampling.temperature = 0.0f;
+    sampling.max_tokens = 5;
+    client.setSampling(sampling);
+    QSignalSpy loaded(&client, &EngineClient::modelLoaded);
+    client.loadModel(
+        QString::fromStdString(folio::test::shared_path("models/stories260K.gguf").string()));
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QCOMPARE(client.engine()->info().max_model_len, int64_t{200});
+
+    const qint64 c = m_store->create_conversation("short");
+    QSignalSpy finished(&client, &EngineClient::replyFinished);
+    QVERIFY(client.sendMessage(c, QStringLiteral("Once upon a time")));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    const QVariantMap stats = finished.at(0).at(1).toMap();
+    QCOMPARE(stats["finishReason"].toString(), QStringLiteral("length"));
+    QCOMPARE(stats["tokens"].toInt(), 5);
 }
 
 void TestViewModels::cleanupTestCase() {
