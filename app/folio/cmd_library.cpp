@@ -103,21 +103,34 @@ std::vector<hub::RepoFile> choose_files(const hub::HubClient& client, const Pull
     }
     if (options.empty()) throw CliError(t.repo + " has no GGUF files");
     if (options.size() == 1 && options[0].complete) return options[0].files;
-    // Recommend the best quantization that fits in memory (reads each header over HTTP ranges).
+    // Recommend the best quantization that fits in memory. The shape (layers, heads, context)
+    // is the repo's, read once from the first readable header; options whose header failed are
+    // not candidates.
     try {
         const int64_t avail = hub::available_memory_bytes();
-        std::vector<hub::MemoryEstimate> est;
-        for (const auto& o : options) {
-            const auto shape = hub::read_remote_gguf_header(client, t.repo, t.revision, o);
+        const hub::ProbedHeaders probed =
+            hub::probe_option_headers(client, t.repo, t.revision, options);
+        for (const std::string& w : probed.warnings)
+            std::fprintf(stderr, "folio: warning: %s\n", w.c_str());
+        if (probed.header && avail > 0) {
+            const hub::RemoteGgufInfo& shape = *probed.header;
             const int64_t ctx =
                 shape.context_length > 0 ? std::min<int64_t>(shape.context_length, 4096) : 4096;
-            est.push_back(hub::estimate_memory(shape, o.total_size, ctx, avail));
-        }
-        const int best = avail > 0 ? hub::recommend_option(options, est) : -1;
-        if (best >= 0) {
-            std::fprintf(stderr, "folio: choosing %s (the best quantization that fits in memory)\n",
-                         options[static_cast<size_t>(best)].quant.c_str());
-            return options[static_cast<size_t>(best)].files;
+            std::vector<hub::QuantOption> known;
+            std::vector<hub::MemoryEstimate> est;
+            for (size_t i = 0; i < options.size(); ++i) {
+                if (probed.failed[i]) continue;
+                known.push_back(options[i]);
+                est.push_back(hub::estimate_memory(shape, options[i].total_size, ctx, avail));
+            }
+            const int best = hub::recommend_option(known, est);
+            if (best >= 0) {
+                const hub::QuantOption& o = known[static_cast<size_t>(best)];
+                std::fprintf(stderr,
+                             "folio: choosing %s (the best quantization that fits in memory)\n",
+                             o.quant.c_str());
+                return o.files;
+            }
         }
     } catch (const std::exception&) {
         // fall through: let the user choose

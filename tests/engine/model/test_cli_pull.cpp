@@ -132,6 +132,17 @@ void TestCliPull::choosesAndRefuses() {
     r = folio({"pull", kRepo});
     QVERIFY2(r.exit_code == 0, r.err.constData());
     QVERIFY(r.out.trimmed().endsWith("micro-llama-Q8_0.gguf"));
+    // A repo whose best option has an unreadable header: that option is skipped with a
+    // warning and the next best that fits is pulled.
+    const std::string corrupt = std::string("GGUF") + std::string(4092, '\xff');
+    m_hub->add_file_bytes("test/half-broken", "micro-llama-F16.gguf", corrupt);
+    m_hub->add_shared_model("test/half-broken", "micro-llama-Q8_0.gguf");
+    r = folio({"pull", "test/half-broken"});
+    QVERIFY2(r.exit_code == 0, r.err.constData());
+    QVERIFY2(r.err.contains("warning: cannot read the GGUF header of") &&
+                 r.err.contains("micro-llama-F16.gguf"),
+             r.err.constData());
+    QVERIFY(r.out.trimmed().endsWith("micro-llama-Q8_0.gguf"));
     m_env = saved;
     r = folio({"pull", "test/nope:Q4_K_M"});
     QCOMPARE(r.exit_code, 1);
