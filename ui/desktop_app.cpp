@@ -1,11 +1,13 @@
 #include "desktop_app.h"
 
 #include <QQmlApplicationEngine>
+#include <QQmlContext>
 #include <QQuickWindow>
 #include <exception>
 
 #include "api_settings_setup.h"
 #include "conversation_list_model.h"
+#include "document_processor.h"
 #include "downloads_model.h"
 #include "engine_client.h"
 #include "folio/store.h"
@@ -62,6 +64,9 @@ bool DesktopApp::start() {
                                  {"quants", QVariant::fromValue<QObject*>(m_quants)},
                                  {"downloads", QVariant::fromValue<QObject*>(m_downloads)}});
     registerApiAndSettings(*m_qml, m_client, m_library.get(), this);
+    m_documents = new DocumentProcessor(
+        m_client, std::make_shared<folio::store::DocumentStore>(*m_library), this);
+    m_qml->rootContext()->setContextProperty(QStringLiteral("documents"), m_documents);
     m_qml->load(QUrl(QStringLiteral("qrc:/folio/Main.qml")));
     if (!window()) {
         m_error = tr("the main window could not be created");

@@ -15,6 +15,7 @@ class LibraryModel;
 class HubSearchModel;
 class QuantChoicesModel;
 class DownloadsModel;
+class DocumentProcessor;
 namespace folio::store {
 class Library;
 class ConversationStore;
@@ -45,6 +46,7 @@ class DesktopApp : public QObject {
     HubSearchModel* hubSearch() const { return m_hubSearch; }
     QuantChoicesModel* quants() const { return m_quants; }
     DownloadsModel* downloads() const { return m_downloads; }
+    DocumentProcessor* documents() const { return m_documents; }
 
   private:
     QString pickModel();
@@ -60,5 +62,6 @@ class DesktopApp : public QObject {
     HubSearchModel* m_hubSearch = nullptr;
     QuantChoicesModel* m_quants = nullptr;
     DownloadsModel* m_downloads = nullptr;
+    DocumentProcessor* m_documents = nullptr;  // the Documents page
     std::unique_ptr<QQmlApplicationEngine> m_qml;
 };

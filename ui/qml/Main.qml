@@ -39,6 +39,7 @@ ApplicationWindow {
     Shortcut { sequence: "Ctrl+2"; onActivated: window.currentPage = 1 }
     Shortcut { sequence: "Ctrl+3"; onActivated: window.currentPage = 2 }
     Shortcut { sequence: "Ctrl+4"; onActivated: window.currentPage = 3 }
+    Shortcut { sequence: "Ctrl+5"; onActivated: window.currentPage = 4 }
 
     RowLayout {
         anchors.fill: parent
@@ -60,6 +61,7 @@ ApplicationWindow {
                 NavButton { objectName: "navModels"; page: 1; text: qsTr("Models") }
                 NavButton { objectName: "navLocalApi"; page: 2; text: qsTr("Local API") }
                 NavButton { objectName: "navSettings"; page: 3; text: qsTr("Settings") }
+                NavButton { objectName: "navDocuments"; page: 4; text: qsTr("Documents") }
                 Item { Layout.fillHeight: true }
             }
         }
@@ -97,6 +99,10 @@ ApplicationWindow {
             Loader {
                 objectName: "settingsLoader"
                 source: "SettingsPage.qml"
+            }
+            Loader {
+                objectName: "documentsLoader"
+                source: "DocumentsPage.qml"
             }
         }
     }

@@ -80,7 +80,7 @@ struct ReconcileReport {
 
 class Library {
   public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
 
     // $FOLIO_DATA_DIR, else $XDG_DATA_HOME/folio, else $HOME/.local/share/folio.
     static std::filesystem::path default_data_dir();
@@ -209,6 +209,48 @@ class SettingsStore {
     void remove(const std::string& key);
     // Every (key, value), ordered by key.
     std::vector<std::pair<std::string, std::string>> all() const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+// ---- documents ------------------------------------------------------------------------------
+
+struct DocumentRecord {
+    int64_t id = 0;
+    std::string path, title, sha256;
+    int64_t added = 0;  // unix seconds
+};
+
+struct DocumentResultRecord {
+    int64_t id = 0;
+    int64_t document_id = 0;
+    std::string task;  // "summarize", "keypoints", "ask"
+    std::string question;
+    std::string result;
+    int64_t created = 0;  // unix seconds
+};
+
+// The documents and document_results (schema v3) tables of a Library's folio.db, over a
+// connection of its own. Thread-safe. Unknown ids throw StoreError and change nothing.
+class DocumentStore {
+  public:
+    explicit DocumentStore(const Library& library);
+    ~DocumentStore();
+    DocumentStore(const DocumentStore&) = delete;
+    DocumentStore& operator=(const DocumentStore&) = delete;
+
+    // Inserts the document, or updates the title and sha256 of the one with that path; its id.
+    int64_t add_document(const std::string& path, const std::string& title,
+                         const std::string& sha256);
+    std::optional<DocumentRecord> find_document(int64_t id) const;
+    // Its results go with it.
+    void remove_document(int64_t id);
+    int64_t add_result(int64_t document_id, const std::string& task, const std::string& question,
+                       const std::string& result);
+    // Oldest first.
+    std::vector<DocumentResultRecord> results(int64_t document_id) const;
 
   private:
     struct Impl;

@@ -83,7 +83,20 @@ CREATE TABLE settings (
 );
 )sql";
 
-constexpr std::array<const char*, 2> kSteps = {kStep1, kStep2};
+// v3: the results of the Documents page (summaries, key points, answers) per document.
+constexpr const char* kStep3 = R"sql(
+CREATE TABLE document_results (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    task TEXT NOT NULL,
+    question TEXT NOT NULL DEFAULT '',
+    result TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE INDEX document_results_document ON document_results(document_id);
+)sql";
+
+constexpr std::array<const char*, 3> kSteps = {kStep1, kStep2, kStep3};
 
 }  // namespace
 

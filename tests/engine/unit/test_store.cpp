@@ -101,7 +101,7 @@ void TestStore::migratesFromVersion1() {
         st.bind(3, model.string()).bind(4, static_cast<int64_t>(fs::file_size(model))).run();
     }
     Library lib(dir);
-    QCOMPARE(lib.schema_version(), 2);
+    QCOMPARE(lib.schema_version(), Library::kSchemaVersion);
     const auto models = lib.models();
     QCOMPARE(models.size(), size_t{1});
     QCOMPARE(models[0].files.size(), size_t{1});  // model_files back-filled by step 2
