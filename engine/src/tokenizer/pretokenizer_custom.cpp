@@ -39,6 +39,22 @@ class PieceCursor {
     std::vector<size_t>& m_out;
 };
 
+// Runs `step` over every piece of every pre-split fragment: step(cursor, pos) consumes at least
+// one code point at pos (adding the piece boundaries it finds) and returns where it stopped.
+template <typename Step>
+std::vector<size_t> split_pieces(const std::vector<uint32_t>& cpts,
+                                 const std::vector<size_t>& offsets, Step step) {
+    std::vector<size_t> out;
+    out.reserve(offsets.size());
+    size_t start = 0;
+    for (size_t len : offsets) {
+        PieceCursor c(cpts, start, start + len, out);
+        for (size_t pos = start; pos < c.end();) pos = step(c, pos);
+        start += len;
+    }
+    return out;
+}
+
 bool is_rn(uint32_t c) {
     return c == '\r' || c == '\n';
 }
@@ -114,135 +130,121 @@ bool is_han(uint32_t cpt) {
 // 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
 std::vector<size_t> split_gpt2(const std::vector<uint32_t>& cpts,
                                const std::vector<size_t>& offsets) {
-    std::vector<size_t> out;
-    out.reserve(offsets.size());
-    size_t start = 0;
-    for (size_t len : offsets) {
-        PieceCursor c(cpts, start, start + len, out);
-        for (size_t pos = start; pos < c.end();) {
-            const uint32_t cpt = c.cpt(pos);
-            const auto flags = c.flags(pos);
+    return split_pieces(cpts, offsets, [&](PieceCursor& c, size_t pos) -> size_t {
+        const uint32_t cpt = c.cpt(pos);
+        const auto flags = c.flags(pos);
 
-            if (size_t n = contraction(c, pos, false)) {
-                pos += c.add(pos + n);
-                continue;
-            }
-
-            auto flags2 = cpt == ' ' ? c.flags(pos + 1) : flags;
-            if (flags2.is_letter()) {  // <space>?\p{L}+
-                pos += (cpt == ' ');
-                while (flags2.is_letter()) flags2 = c.flags(++pos);
-                c.add(pos);
-                continue;
-            }
-            if (flags2.is_number()) {  // <space>?\p{N}+
-                pos += (cpt == ' ');
-                while (flags2.is_number()) flags2 = c.flags(++pos);
-                c.add(pos);
-                continue;
-            }
-            if (not_ws_letter_number(flags2) && flags2.bits) {  // <space>?[^\s\p{L}\p{N}]+
-                pos += (cpt == ' ');
-                while (not_ws_letter_number(flags2) && flags2.bits) flags2 = c.flags(++pos);
-                c.add(pos);
-                continue;
-            }
-
-            size_t num_ws = 0;
-            while (c.flags(pos + num_ws).is_whitespace()) ++num_ws;
-            if (num_ws > 1 && c.cpt(pos + num_ws) != kOutOfRange) {  // \s+(?!\S)
-                pos += num_ws - 1;
-                c.add(pos);
-                continue;
-            }
-            if (num_ws > 0) {  // \s+
-                pos += num_ws;
-                c.add(pos);
-                continue;
-            }
-            c.add(++pos);  // no match
+        if (size_t n = contraction(c, pos, false)) {
+            pos += c.add(pos + n);
+            return pos;
         }
-        start += len;
-    }
-    return out;
+
+        auto flags2 = cpt == ' ' ? c.flags(pos + 1) : flags;
+        if (flags2.is_letter()) {  // <space>?\p{L}+
+            pos += (cpt == ' ');
+            while (flags2.is_letter()) flags2 = c.flags(++pos);
+            c.add(pos);
+            return pos;
+        }
+        if (flags2.is_number()) {  // <space>?\p{N}+
+            pos += (cpt == ' ');
+            while (flags2.is_number()) flags2 = c.flags(++pos);
+            c.add(pos);
+            return pos;
+        }
+        if (not_ws_letter_number(flags2) && flags2.bits) {  // <space>?[^\s\p{L}\p{N}]+
+            pos += (cpt == ' ');
+            while (not_ws_letter_number(flags2) && flags2.bits) flags2 = c.flags(++pos);
+            c.add(pos);
+            return pos;
+        }
+
+        size_t num_ws = 0;
+        while (c.flags(pos + num_ws).is_whitespace()) ++num_ws;
+        if (num_ws > 1 && c.cpt(pos + num_ws) != kOutOfRange) {  // \s+(?!\S)
+            pos += num_ws - 1;
+            c.add(pos);
+            return pos;
+        }
+        if (num_ws > 0) {  // \s+
+            pos += num_ws;
+            c.add(pos);
+            return pos;
+        }
+        c.add(++pos);  // no match
+        return pos;
+    });
 }
 
 // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|
 // \s*[\r\n]+|\s+(?!\S)|\s+
 std::vector<size_t> split_llama3(const std::vector<uint32_t>& cpts,
                                  const std::vector<size_t>& offsets) {
-    std::vector<size_t> out;
-    out.reserve(offsets.size());
-    size_t start = 0;
-    for (size_t len : offsets) {
-        PieceCursor c(cpts, start, start + len, out);
-        for (size_t pos = start; pos < c.end();) {
-            const uint32_t cpt = c.cpt(pos);
-            const auto flags = c.flags(pos);
+    return split_pieces(cpts, offsets, [&](PieceCursor& c, size_t pos) -> size_t {
+        const uint32_t cpt = c.cpt(pos);
+        const auto flags = c.flags(pos);
 
-            if (size_t n = contraction(c, pos, true)) {
-                pos += c.add(pos + n);
-                continue;
-            }
-
-            // [^\r\n\p{L}\p{N}]?\p{L}+
-            if (!(is_rn(cpt) || flags.is_number())) {
-                if (flags.is_letter() || c.flags(pos + 1).is_letter()) {
-                    ++pos;
-                    while (c.flags(pos).is_letter()) ++pos;
-                    c.add(pos);
-                    continue;
-                }
-            }
-
-            if (flags.is_number()) {  // \p{N}{1,3}
-                size_t ini = pos;
-                while (c.flags(pos).is_number()) {
-                    if (++pos - ini >= 3) {
-                        c.add(pos);
-                        ini = pos;
-                    }
-                }
-                c.add(pos);
-                continue;
-            }
-
-            // <space>?[^\s\p{L}\p{N}]+[\r\n]*
-            auto flags2 = cpt == ' ' ? c.flags(pos + 1) : flags;
-            if (not_ws_letter_number(flags2) && flags.bits) {
-                pos += (cpt == ' ');
-                while (not_ws_letter_number(flags2) && flags2.bits) flags2 = c.flags(++pos);
-                while (is_rn(c.cpt(pos))) ++pos;
-                c.add(pos);
-                continue;
-            }
-
-            size_t num_ws = 0;
-            size_t last_rn_end = 0;
-            while (c.flags(pos + num_ws).is_whitespace()) {
-                if (is_rn(c.cpt(pos + num_ws))) last_rn_end = pos + num_ws + 1;
-                ++num_ws;
-            }
-            if (last_rn_end > 0) {  // \s*[\r\n]+
-                pos = last_rn_end;
-                c.add(pos);
-                continue;
-            }
-            if (num_ws > 1 && c.cpt(pos + num_ws) != kOutOfRange) {  // \s+(?!\S)
-                pos += num_ws - 1;
-                c.add(pos);
-                continue;
-            }
-            if (num_ws > 0) {  // \s+
-                pos += num_ws;
-                c.add(pos);
-                continue;
-            }
-            c.add(++pos);  // no match
+        if (size_t n = contraction(c, pos, true)) {
+            pos += c.add(pos + n);
+            return pos;
         }
-        start += len;
-    }
-    return out;
+
+        // [^\r\n\p{L}\p{N}]?\p{L}+
+        if (!(is_rn(cpt) || flags.is_number())) {
+            if (flags.is_letter() || c.flags(pos + 1).is_letter()) {
+                ++pos;
+                while (c.flags(pos).is_letter()) ++pos;
+                c.add(pos);
+                return pos;
+            }
+        }
+
+        if (flags.is_number()) {  // \p{N}{1,3}
+            size_t ini = pos;
+            while (c.flags(pos).is_number()) {
+                if (++pos - ini >= 3) {
+                    c.add(pos);
+                    ini = pos;
+                }
+            }
+            c.add(pos);
+            return pos;
+        }
+
+        // <space>?[^\s\p{L}\p{N}]+[\r\n]*
+        auto flags2 = cpt == ' ' ? c.flags(pos + 1) : flags;
+        if (not_ws_letter_number(flags2) && flags.bits) {
+            pos += (cpt == ' ');
+            while (not_ws_letter_number(flags2) && flags2.bits) flags2 = c.flags(++pos);
+            while (is_rn(c.cpt(pos))) ++pos;
+            c.add(pos);
+            return pos;
+        }
+
+        size_t num_ws = 0;
+        size_t last_rn_end = 0;
+        while (c.flags(pos + num_ws).is_whitespace()) {
+            if (is_rn(c.cpt(pos + num_ws))) last_rn_end = pos + num_ws + 1;
+            ++num_ws;
+        }
+        if (last_rn_end > 0) {  // \s*[\r\n]+
+            pos = last_rn_end;
+            c.add(pos);
+            return pos;
+        }
+        if (num_ws > 1 && c.cpt(pos + num_ws) != kOutOfRange) {  // \s+(?!\S)
+            pos += num_ws - 1;
+            c.add(pos);
+            return pos;
+        }
+        if (num_ws > 0) {  // \s+
+            pos += num_ws;
+            c.add(pos);
+            return pos;
+        }
+        c.add(++pos);  // no match
+        return pos;
+    });
 }
 
 // [\p{Han}]+|[^\r\n\p{L}\p{N}]?<letters>(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}|
@@ -254,47 +256,40 @@ std::vector<size_t> split_llama3(const std::vector<uint32_t>& cpts,
 // (\p{M}) are not part of letter runs.
 std::vector<size_t> split_kimi_k2(const std::vector<uint32_t>& cpts,
                                   const std::vector<size_t>& offsets) {
-    std::vector<size_t> out;
-    out.reserve(offsets.size());
-    size_t start = 0;
-    for (size_t len : offsets) {
-        PieceCursor c(cpts, start, start + len, out);
+    return split_pieces(cpts, offsets, [&](PieceCursor& c, size_t pos) -> size_t {
         const auto han = [&](size_t p) { return c.cpt(p) != kOutOfRange && is_han(c.cpt(p)); };
         const auto word_letter = [&](size_t p) { return c.flags(p).is_letter() && !han(p); };
-        for (size_t pos = start; pos < c.end();) {
-            const uint32_t cpt = c.cpt(pos);
-            const auto flags = c.flags(pos);
+        const uint32_t cpt = c.cpt(pos);
+        const auto flags = c.flags(pos);
 
-            if (han(pos)) {  // [\p{Han}]+
-                while (han(pos)) ++pos;
-                c.add(pos);
-                continue;
-            }
-
-            // [^\r\n\p{L}\p{N}]?<letters>+ with an optional contraction
-            const bool can_lead = !(is_rn(cpt) || flags.is_letter() || flags.is_number());
-            if (word_letter(pos) || (can_lead && word_letter(pos + 1))) {
-                ++pos;
-                while (word_letter(pos)) ++pos;
-                pos += contraction(c, pos, true);
-                c.add(pos);
-                continue;
-            }
-
-            if (flags.is_number()) {  // \p{N}{1,3}
-                pos = numbers_by_three(c, pos);
-                continue;
-            }
-
-            size_t end = symbol_run(c, pos);
-            if (end == pos) end = whitespace_run(c, pos);
-            if (end == pos) end = pos + 1;  // no match
-            c.add(end);
-            pos = end;
+        if (han(pos)) {  // [\p{Han}]+
+            while (han(pos)) ++pos;
+            c.add(pos);
+            return pos;
         }
-        start += len;
-    }
-    return out;
+
+        // [^\r\n\p{L}\p{N}]?<letters>+ with an optional contraction
+        const bool can_lead = !(is_rn(cpt) || flags.is_letter() || flags.is_number());
+        if (word_letter(pos) || (can_lead && word_letter(pos + 1))) {
+            ++pos;
+            while (word_letter(pos)) ++pos;
+            pos += contraction(c, pos, true);
+            c.add(pos);
+            return pos;
+        }
+
+        if (flags.is_number()) {  // \p{N}{1,3}
+            pos = numbers_by_three(c, pos);
+            return pos;
+        }
+
+        size_t end = symbol_run(c, pos);
+        if (end == pos) end = whitespace_run(c, pos);
+        if (end == pos) end = pos + 1;  // no match
+        c.add(end);
+        pos = end;
+        return pos;
+    });
 }
 
 std::vector<size_t> split_afmoe_digits(const std::vector<uint32_t>& cpts,
