@@ -73,9 +73,17 @@ bool DesktopApp::start() {
         return false;
     }
 
+    // The first model downloaded while none is loaded is loaded at once.
+    connect(m_downloads, &DownloadsModel::modelAdded, m_client, [this](const QString& path) {
+        if (!m_client->modelReady() && !m_client->loading()) m_client->loadModel(path);
+    });
     const QString model = pickModel();
     if (model.isEmpty()) {
-        m_client->setStatus(tr("No model. Start folio-desktop with -m MODEL.gguf."));
+        // First run (or an empty library): lead to the Models page.
+        m_client->setStatus(
+            tr("No model yet: download one on the Models page (Ctrl+2), or "
+               "start folio-desktop with -m MODEL.gguf."));
+        window()->setProperty("currentPage", 1);
     } else {
         m_client->loadModel(model);
     }

@@ -134,12 +134,19 @@ void TestDesktopE2e::chatsAndRemembers() {
 }
 
 void TestDesktopE2e::saysWhenThereIsNoModel() {
+    // First run: an empty library opens on the Models page, and the chat says why it is off.
     auto app = startApp(QString(), m_scratch / "empty");
     QVERIFY(!app->client()->modelReady());
+    QTRY_VERIFY(findItem(app->window(), "modelsPage")->isVisible());
+    QVERIFY(!findItem(app->window(), "chatPage")->isVisible());
+    screenshot(app->window(), QStringLiteral("first_run.png"));
     QQuickItem* status = findItem(app->window(), "statusLabel");
     QVERIFY(status);
     QVERIFY(status->property("text").toString().startsWith(QStringLiteral("No model")));
+    QVERIFY(status->property("text").toString().contains(QStringLiteral("Models page")));
     QVERIFY(!findItem(app->window(), "messageInput")->isEnabled());
+    app->window()->setProperty("currentPage", 0);
+    QTRY_VERIFY(findItem(app->window(), "chatPage")->isVisible());
     screenshot(app->window(), QStringLiteral("no_model.png"));
 }
 
@@ -159,8 +166,8 @@ void TestDesktopE2e::modelsPageSearchesTheHub() {
     QQuickItem* chat = findItem(window, "chatPage");
     QQuickItem* models = findItem(window, "modelsPage");
     QVERIFY(chat && models);
-    QVERIFY(chat->isVisible() && !models->isVisible());
-    window->requestActivate();  // shortcuts act in the active window
+    QTRY_VERIFY(models->isVisible() && !chat->isVisible());  // first run: the Models page
+    window->requestActivate();                               // shortcuts act in the active window
     QVERIFY(QTest::qWaitForWindowActive(window, 10000));
 
     QTest::keyClick(window, Qt::Key_2, Qt::ControlModifier);
@@ -198,6 +205,9 @@ void TestDesktopE2e::modelsPageSearchesTheHub() {
     QTRY_COMPARE_WITH_TIMEOUT(app->library()->rowCount(), 1, 20000);
     QTRY_COMPARE(app->downloads()->active(), 0);
     screenshot(window, QStringLiteral("models_downloaded.png"));
+    // With no model loaded, the first download becomes the chat's model.
+    QTRY_VERIFY_WITH_TIMEOUT(app->client()->modelReady(), 60000);
+    QCOMPARE(app->client()->modelName(), QStringLiteral("micro-llama-Q2_K"));
 
     // The pages written elsewhere load into their tabs (or stay empty) without breaking the window.
     QTest::keyClick(window, Qt::Key_3, Qt::ControlModifier);
