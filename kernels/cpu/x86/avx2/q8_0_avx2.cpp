@@ -6,6 +6,7 @@
 
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/x86/avx2/avx2_util.h"
+#include "kernels/cpu/x86/q8_0_panel.h"
 
 namespace folio::kern {
 namespace {
@@ -76,48 +77,9 @@ void q8_0_to_float(const void* src, float* dst, int64_t n) {
 // activations (vpmaddwd: 2 multiply-pipe ops per 32 MACs, against 3 for the sign trick); two
 // panels x 4 tokens per tile keep the broadcast loads below the multiply rate.
 constexpr int kRows = 8;
+using Panel = Q8Panel<kRows, 2>;  // kernels/cpu/x86/q8_0_panel.h
 // Software prefetch distance for the decode stream (bytes ahead in a panel's quants).
 constexpr int kPrefetch = 1024;
-
-inline size_t align64(size_t v) {
-    return (v + 63) & ~size_t{63};
-}
-
-size_t panel_bytes(int64_t cols) {
-    const int64_t nb = cols / QK8_0;
-    return align64(nb * kRows * 2) + nb * kRows * QK8_0;
-}
-
-void pack(const void* src, size_t src_stride, int nrows, int64_t cols, void* panel) {
-    const int64_t nb = cols / QK8_0;
-    auto* scales = static_cast<uint16_t*>(panel);
-    auto* quants = static_cast<int8_t*>(panel) + align64(nb * kRows * 2);
-    std::memset(panel, 0, panel_bytes(cols));
-    for (int r = 0; r < nrows; ++r) {
-        const auto* row =
-            reinterpret_cast<const block_q8_0*>(static_cast<const uint8_t*>(src) + r * src_stride);
-        for (int64_t b = 0; b < nb; ++b) {
-            scales[b * kRows + r] = row[b].d;
-            for (int j = 0; j < 16; ++j) {
-                std::memcpy(quants + b * 256 + j * 16 + r * 2, row[b].qs + 2 * j, 2);
-            }
-        }
-    }
-}
-
-void unpack_row(const void* panel, int r, int64_t cols, float* dst) {
-    const int64_t nb = cols / QK8_0;
-    const auto* scales = static_cast<const uint16_t*>(panel);
-    const auto* quants = static_cast<const int8_t*>(panel) + align64(nb * kRows * 2);
-    for (int64_t b = 0; b < nb; ++b) {
-        const float d = h2f(scales[b * kRows + r]);
-        for (int j = 0; j < 16; ++j) {
-            for (int i = 0; i < 2; ++i) {
-                dst[b * 32 + 2 * j + i] = d * quants[b * 256 + j * 16 + r * 2 + i];
-            }
-        }
-    }
-}
 
 size_t act_bytes(int64_t cols) {
     return align64(cols * 2 + (cols / QK8_0) * 4);
@@ -142,7 +104,7 @@ void quantize_act(const float* x, void* act, int64_t cols) {
 template <int NP, int NT>
 inline void gemm_tile(const uint8_t* panels, size_t pstride, int64_t nb, const uint8_t* act,
                       size_t act_stride, int64_t cols, float* y, int64_t ldy) {
-    const size_t qoff = align64(nb * kRows * 2);
+    const size_t qoff = Panel::quants_offset(nb);
     __m256 accf[NP][NT];
     const int16_t* aq[NT];
     const float* ad[NT];
@@ -230,7 +192,7 @@ void gemm_np(const uint8_t* panels, size_t pstride, int64_t nb, const uint8_t* a
 void gemm(const void* panels, int np, int64_t cols, const void* act, size_t act_stride, int64_t nt,
           float* y, int64_t ldy) {
     const int64_t nb = cols / QK8_0;
-    const size_t pstride = panel_bytes(cols);
+    const size_t pstride = Panel::panel_bytes(cols);
     const auto* w = static_cast<const uint8_t*>(panels);
     const auto* a = static_cast<const uint8_t*>(act);
     int p = 0;
@@ -241,7 +203,8 @@ void gemm(const void* panels, int np, int64_t cols, const void* act, size_t act_
         gemm_np<1>(w + p * pstride, pstride, nb, a, act_stride, cols, nt, y + p * kRows, ldy);
 }
 
-const RepackKernel kQ8_0x8 = {kRows, panel_bytes, pack, unpack_row, act_bytes, quantize_act, gemm};
+const RepackKernel kQ8_0x8 = {kRows,     Panel::panel_bytes, Panel::pack, Panel::unpack_row,
+                              act_bytes, quantize_act,       gemm};
 
 }  // namespace
 

@@ -16,6 +16,7 @@
 
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/x86/avx2/avx2_util.h"
+#include "kernels/cpu/x86/q8_0_panel.h"
 #include "kernels/cpu/x86/x86_register.h"
 
 namespace folio::kern {
@@ -23,12 +24,9 @@ namespace {
 using namespace avx2;
 
 constexpr int kRows = 16;
+using Panel = Q8Panel<kRows, 4>;  // kernels/cpu/x86/q8_0_panel.h
 constexpr int kMaxNT = 8;
 constexpr int kPrefetch = 2048;
-
-inline size_t align64(size_t v) {
-    return (v + 63) & ~size_t{63};
-}
 
 float vec_dot_q8_0(int64_t n, const void* w, const void* a) {
     const auto* x = static_cast<const block_q8_0*>(w);
@@ -51,64 +49,11 @@ float vec_dot_q8_0(int64_t n, const void* w, const void* a) {
     return avx2::hsum(_mm256_add_ps(acc0, acc1));
 }
 
-size_t panel_bytes(int64_t cols) {
-    const int64_t nb = cols / QK8_0;
-    return align64(nb * kRows * 2) + nb * kRows * QK8_0;
-}
-
-void pack(const void* src, size_t src_stride, int nrows, int64_t cols, void* panel) {
-    const int64_t nb = cols / QK8_0;
-    auto* scales = static_cast<uint16_t*>(panel);
-    auto* quants = static_cast<int8_t*>(panel) + align64(nb * kRows * 2);
-    std::memset(panel, 0, panel_bytes(cols));
-    for (int r = 0; r < nrows; ++r) {
-        const auto* row =
-            reinterpret_cast<const block_q8_0*>(static_cast<const uint8_t*>(src) + r * src_stride);
-        for (int64_t b = 0; b < nb; ++b) {
-            scales[b * kRows + r] = row[b].d;
-            for (int j = 0; j < 8; ++j) {
-                std::memcpy(quants + b * 512 + j * 64 + r * 4, row[b].qs + 4 * j, 4);
-            }
-        }
-    }
-}
-
-void unpack_row(const void* panel, int r, int64_t cols, float* dst) {
-    const int64_t nb = cols / QK8_0;
-    const auto* scales = static_cast<const uint16_t*>(panel);
-    const auto* quants = static_cast<const int8_t*>(panel) + align64(nb * kRows * 2);
-    for (int64_t b = 0; b < nb; ++b) {
-        const float d = h2f(scales[b * kRows + r]);
-        for (int j = 0; j < 8; ++j) {
-            for (int i = 0; i < 4; ++i) {
-                dst[b * 32 + 4 * j + i] = d * quants[b * 512 + j * 64 + r * 4 + i];
-            }
-        }
-    }
-}
-
-size_t act_bytes(int64_t cols) {
-    return align64(cols + (cols / QK8_0) * 4);
-}
-
-void quantize_act(const float* x, void* act, int64_t cols) {
-    const int64_t nb = cols / QK8_0;
-    auto* q = static_cast<uint8_t*>(act);
-    auto* d = reinterpret_cast<float*>(q + cols);
-    alignas(32) int8_t tmp[QK8_0];
-    for (int64_t b = 0; b < nb; ++b) {
-        d[b] = h2f(f2h(quantize_block_q8(x + b * QK8_0, tmp, nullptr)));
-        const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(tmp));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + b * QK8_0),
-                            _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80))));
-    }
-}
-
 template <int NT>
 void gemm_tile(const uint8_t* panel, int64_t nb, const uint8_t* act, size_t act_stride,
                int64_t cols, float* y, int64_t ldy) {
     const uint16_t* scales = reinterpret_cast<const uint16_t*>(panel);
-    const uint8_t* quants = panel + align64(nb * kRows * 2);
+    const uint8_t* quants = panel + Panel::quants_offset(nb);
     const __m512i c128 = _mm512_set1_epi8(static_cast<char>(0x80));
     __m512 accf[NT];
     const float* ad[NT];
@@ -156,7 +101,7 @@ constexpr TileFn kTiles[kMaxNT + 1] = {nullptr,      gemm_tile<1>, gemm_tile<2>,
 void gemm(const void* panels, int np, int64_t cols, const void* act, size_t act_stride, int64_t nt,
           float* y, int64_t ldy) {
     const int64_t nb = cols / QK8_0;
-    const size_t pstride = panel_bytes(cols);
+    const size_t pstride = Panel::panel_bytes(cols);
     const auto* a = static_cast<const uint8_t*>(act);
     for (int p = 0; p < np; ++p) {
         const uint8_t* panel = static_cast<const uint8_t*>(panels) + p * pstride;
@@ -168,7 +113,8 @@ void gemm(const void* panels, int np, int64_t cols, const void* act, size_t act_
     }
 }
 
-const RepackKernel kQ8_0x16 = {kRows, panel_bytes, pack, unpack_row, act_bytes, quantize_act, gemm};
+const RepackKernel kQ8_0x16 = {kRows,        Panel::panel_bytes, Panel::pack, Panel::unpack_row,
+                               u8_act_bytes, quantize_u8_act,    gemm};
 
 }  // namespace
 
