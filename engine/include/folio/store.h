@@ -80,7 +80,7 @@ struct ReconcileReport {
 
 class Library {
   public:
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
 
     // $FOLIO_DATA_DIR, else $XDG_DATA_HOME/folio, else $HOME/.local/share/folio.
     static std::filesystem::path default_data_dir();
@@ -145,9 +145,13 @@ class Library {
 struct ConversationRecord {
     int64_t id = 0;
     std::string title;
-    int64_t model_id = 0;  // models.id; 0: none (or the model was removed)
-    int64_t created = 0;   // unix seconds
-    int64_t updated = 0;   // unix seconds; bumped by every message added or changed
+    int64_t model_id = 0;       // models.id; 0: none (or the model was removed)
+    int64_t created = 0;        // unix seconds
+    int64_t updated = 0;        // unix seconds; bumped by every message added or changed
+    std::string system_prompt;  // "" : none
+    // Sampling overrides as a JSON object (e.g. {"temperature":0.7,"max_tokens":256});
+    // "": the app's defaults. The store keeps the text; callers validate it.
+    std::string sampling;
 };
 
 struct MessageRecord {
@@ -174,6 +178,13 @@ class ConversationStore {
     std::optional<ConversationRecord> find_conversation(int64_t id) const;
     int64_t create_conversation(const std::string& title, int64_t model_id = 0);
     void rename_conversation(int64_t id, const std::string& title);
+    // model_id 0 clears the conversation's model. An unknown model id throws.
+    void set_conversation_model(int64_t id, int64_t model_id);
+    void set_system_prompt(int64_t id, const std::string& system_prompt);
+    void set_sampling(int64_t id, const std::string& sampling_json);
+    // Conversations whose title or any message contains `text` (case-insensitive for ASCII),
+    // most recently updated first. An empty text lists them all.
+    std::vector<ConversationRecord> search_conversations(const std::string& text) const;
     // Its messages go with it.
     void delete_conversation(int64_t id);
 
@@ -182,6 +193,9 @@ class ConversationStore {
     int64_t add_message(int64_t conversation_id, const std::string& role,
                         const std::string& content);
     void update_message(int64_t message_id, const std::string& content);
+    // Deletes the message and every later one of its conversation (regenerate, edit and
+    // resend); returns how many went. Throws for an unknown message id.
+    int delete_messages_from(int64_t message_id);
 
   private:
     struct Impl;
@@ -245,12 +259,16 @@ class DocumentStore {
     int64_t add_document(const std::string& path, const std::string& title,
                          const std::string& sha256);
     std::optional<DocumentRecord> find_document(int64_t id) const;
+    // Every document, newest first (by when it was added; ties by id).
+    std::vector<DocumentRecord> documents() const;
     // Its results go with it.
     void remove_document(int64_t id);
     int64_t add_result(int64_t document_id, const std::string& task, const std::string& question,
                        const std::string& result);
     // Oldest first.
     std::vector<DocumentResultRecord> results(int64_t document_id) const;
+    // One result; its document stays.
+    void remove_result(int64_t result_id);
 
   private:
     struct Impl;

@@ -1,4 +1,5 @@
-// ConversationStore: CRUD over the conversations and messages tables (schema v2).
+// ConversationStore: CRUD over the conversations and messages tables (schema v2; settings columns
+// v4).
 #include <chrono>
 #include <mutex>
 
@@ -15,11 +16,22 @@ int64_t now_s() {
 }
 
 constexpr const char* kConversationColumns =
-    "SELECT id, title, coalesce(model_id, 0), created, updated FROM conversations";
+    "SELECT id, title, coalesce(model_id, 0), created, updated, system_prompt, sampling "
+    "FROM conversations";
 
 ConversationRecord read_conversation(const Statement& st) {
     return {st.column_int(0), st.column_text(1), st.column_int(2), st.column_int(3),
-            st.column_int(4)};
+            st.column_int(4), st.column_text(5), st.column_text(6)};
+}
+
+// `text` as a LIKE pattern matching it anywhere ('\' escapes % and _).
+std::string contains_pattern(const std::string& text) {
+    std::string out = "%";
+    for (const char c : text) {
+        if (c == '%' || c == '_' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "%";
 }
 
 }  // namespace
@@ -31,6 +43,19 @@ struct ConversationStore::Impl {
     void touch(int64_t conversation_id) {
         Statement st(*db, "UPDATE conversations SET updated = ? WHERE id = ?");
         st.bind(1, now_s()).bind(2, conversation_id).run();
+    }
+    // Runs an UPDATE of one conversation column; throws when no row had that id.
+    void update_column(int64_t id, const char* sql, const std::string& value) {
+        Statement st(*db, sql);
+        st.bind(1, value).bind(2, id).run();
+        if (db->changes() == 0) throw StoreError("no conversation with id " + std::to_string(id));
+    }
+    // The conversation holding the message; throws for an unknown message.
+    int64_t conversation_of_message(int64_t message_id) {
+        Statement find(*db, "SELECT conversation_id FROM messages WHERE id = ?");
+        find.bind(1, message_id);
+        if (!find.step()) throw StoreError("no message with id " + std::to_string(message_id));
+        return find.column_int(0);
     }
     void require_conversation(int64_t id) {
         Statement st(*db, "SELECT 1 FROM conversations WHERE id = ?");
@@ -81,11 +106,52 @@ int64_t ConversationStore::create_conversation(const std::string& title, int64_t
 
 void ConversationStore::rename_conversation(int64_t id, const std::string& title) {
     std::lock_guard lock(m_impl->mu);
-    Statement st(*m_impl->db, "UPDATE conversations SET title = ? WHERE id = ?");
-    st.bind(1, title).bind(2, id).run();
+    m_impl->update_column(id, "UPDATE conversations SET title = ? WHERE id = ?", title);
+}
+
+void ConversationStore::set_conversation_model(int64_t id, int64_t model_id) {
+    std::lock_guard lock(m_impl->mu);
+    if (model_id > 0) {
+        Statement find(*m_impl->db, "SELECT 1 FROM models WHERE id = ?");
+        find.bind(1, model_id);
+        if (!find.step()) throw StoreError("no model with id " + std::to_string(model_id));
+    }
+    Statement st(*m_impl->db, "UPDATE conversations SET model_id = ? WHERE id = ?");
+    if (model_id > 0) {
+        st.bind(1, model_id);
+    } else {
+        st.bind_null(1);
+    }
+    st.bind(2, id).run();
     if (m_impl->db->changes() == 0) {
         throw StoreError("no conversation with id " + std::to_string(id));
     }
+}
+
+void ConversationStore::set_system_prompt(int64_t id, const std::string& system_prompt) {
+    std::lock_guard lock(m_impl->mu);
+    m_impl->update_column(id, "UPDATE conversations SET system_prompt = ? WHERE id = ?",
+                          system_prompt);
+}
+
+void ConversationStore::set_sampling(int64_t id, const std::string& sampling_json) {
+    std::lock_guard lock(m_impl->mu);
+    m_impl->update_column(id, "UPDATE conversations SET sampling = ? WHERE id = ?", sampling_json);
+}
+
+std::vector<ConversationRecord> ConversationStore::search_conversations(
+    const std::string& text) const {
+    if (text.empty()) return conversations();
+    std::lock_guard lock(m_impl->mu);
+    Statement st(*m_impl->db,
+                 std::string(kConversationColumns) +
+                     " WHERE title LIKE ?1 ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m "
+                     "WHERE m.conversation_id = conversations.id AND m.content LIKE ?1 "
+                     "ESCAPE '\\') ORDER BY updated DESC, id DESC");
+    st.bind(1, contains_pattern(text));
+    std::vector<ConversationRecord> out;
+    while (st.step()) out.push_back(read_conversation(st));
+    return out;
 }
 
 void ConversationStore::delete_conversation(int64_t id) {
@@ -129,14 +195,23 @@ int64_t ConversationStore::add_message(int64_t conversation_id, const std::strin
 void ConversationStore::update_message(int64_t message_id, const std::string& content) {
     std::lock_guard lock(m_impl->mu);
     Transaction tx(*m_impl->db);
-    Statement find(*m_impl->db, "SELECT conversation_id FROM messages WHERE id = ?");
-    find.bind(1, message_id);
-    if (!find.step()) throw StoreError("no message with id " + std::to_string(message_id));
-    const int64_t conversation_id = find.column_int(0);
+    const int64_t conversation_id = m_impl->conversation_of_message(message_id);
     Statement st(*m_impl->db, "UPDATE messages SET content = ? WHERE id = ?");
     st.bind(1, content).bind(2, message_id).run();
     m_impl->touch(conversation_id);
     tx.commit();
+}
+
+int ConversationStore::delete_messages_from(int64_t message_id) {
+    std::lock_guard lock(m_impl->mu);
+    Transaction tx(*m_impl->db);
+    const int64_t conversation_id = m_impl->conversation_of_message(message_id);
+    Statement st(*m_impl->db, "DELETE FROM messages WHERE conversation_id = ? AND id >= ?");
+    st.bind(1, conversation_id).bind(2, message_id).run();
+    const int removed = static_cast<int>(m_impl->db->changes());
+    m_impl->touch(conversation_id);
+    tx.commit();
+    return removed;
 }
 
 }  // namespace folio::store

@@ -52,6 +52,19 @@ std::optional<DocumentRecord> DocumentStore::find_document(int64_t id) const {
                           st.column_int(4)};
 }
 
+std::vector<DocumentRecord> DocumentStore::documents() const {
+    std::lock_guard lock(m_impl->mu);
+    Statement st(
+        *m_impl->db,
+        "SELECT id, path, title, sha256, added FROM documents ORDER BY added DESC, id DESC");
+    std::vector<DocumentRecord> out;
+    while (st.step()) {
+        out.push_back({st.column_int(0), st.column_text(1), st.column_text(2), st.column_text(3),
+                       st.column_int(4)});
+    }
+    return out;
+}
+
 void DocumentStore::remove_document(int64_t id) {
     std::lock_guard lock(m_impl->mu);
     Statement st(*m_impl->db, "DELETE FROM documents WHERE id = ?");
@@ -87,6 +100,14 @@ std::vector<DocumentResultRecord> DocumentStore::results(int64_t document_id) co
                        st.column_text(4), st.column_int(5)});
     }
     return out;
+}
+
+void DocumentStore::remove_result(int64_t result_id) {
+    std::lock_guard lock(m_impl->mu);
+    Statement st(*m_impl->db, "DELETE FROM document_results WHERE id = ?");
+    st.bind(1, result_id).run();
+    if (m_impl->db->changes() == 0)
+        throw StoreError("no document result " + std::to_string(result_id));
 }
 
 }  // namespace folio::store

@@ -96,7 +96,14 @@ CREATE TABLE document_results (
 CREATE INDEX document_results_document ON document_results(document_id);
 )sql";
 
-constexpr std::array<const char*, 3> kSteps = {kStep1, kStep2, kStep3};
+// v4: per-conversation settings of the desktop chat: a system prompt and sampling overrides
+// (a JSON object; '' uses the app's defaults).
+constexpr const char* kStep4 = R"sql(
+ALTER TABLE conversations ADD COLUMN system_prompt TEXT NOT NULL DEFAULT '';
+ALTER TABLE conversations ADD COLUMN sampling TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<const char*, 4> kSteps = {kStep1, kStep2, kStep3, kStep4};
 
 }  // namespace
 
