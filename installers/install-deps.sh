@@ -6,7 +6,8 @@ packages=(
   build-essential cmake ninja-build pkg-config git clang libclang-rt-14-dev
   qt6-base-dev qt6-declarative-dev qml6-module-qtquick qml6-module-qtquick-controls
   qml6-module-qtquick-layouts qml6-module-qtquick-window qml6-module-qtqml-workerscript
-  qml6-module-qtquick-templates
+  qml6-module-qtquick-templates qml6-module-qtquick-dialogs qml6-module-qt-labs-folderlistmodel
+  qml6-module-qtcore qml6-module-qttest libpoppler-qt6-dev
   libdnnl-dev ocl-icd-opencl-dev
   libcpp-httplib-dev libsqlite3-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
   libcurl4-openssl-dev libssl-dev libxxhash-dev libcli11-dev libtomlplusplus-dev libsystemd-dev

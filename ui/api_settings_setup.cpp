@@ -33,10 +33,11 @@ void rememberGeometry(QQuickWindow* window, SettingsController* settings) {
 
 }  // namespace
 
-void registerApiAndSettings(QQmlApplicationEngine& qml, EngineClient* client,
-                            folio::store::Library* library, QObject* parent) {
+SettingsController* registerApiAndSettings(QQmlApplicationEngine& qml, EngineClient* client,
+                                           folio::store::Library* library, QObject* parent,
+                                           const QString& configFile) {
     auto* localApi = new LocalApiController(client, library, parent);
-    auto* settings = new SettingsController(library, parent);
+    auto* settings = new SettingsController(library, configFile, parent);
     qml.rootContext()->setContextProperty(QStringLiteral("localApi"), localApi);
     qml.rootContext()->setContextProperty(QStringLiteral("settings"), settings);
     // The engine settings go into every model load and count as applied once it loaded; the
@@ -59,4 +60,8 @@ void registerApiAndSettings(QQmlApplicationEngine& qml, EngineClient* client,
                              rememberGeometry(window, settings);
                          }
                      });
+    settings->applyTheme();
+    QObject::connect(settings, &SettingsController::themeChanged, settings,
+                     &SettingsController::applyTheme);
+    return settings;
 }

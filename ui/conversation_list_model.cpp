@@ -53,7 +53,7 @@ void ConversationListModel::reload() {
     const qint64 selected = currentId();
     beginResetModel();
     try {
-        m_rows = m_store->conversations();
+        m_rows = m_store->search_conversations(m_filter.trimmed().toStdString());
     } catch (const std::exception& e) {
         m_rows.clear();
         emit error(QString::fromStdString(e.what()));
@@ -64,7 +64,15 @@ void ConversationListModel::reload() {
     emit currentChanged();
 }
 
+void ConversationListModel::setFilter(const QString& filter) {
+    if (filter == m_filter) return;
+    m_filter = filter;
+    reload();
+    emit filterChanged();
+}
+
 qint64 ConversationListModel::createConversation(const QString& title) {
+    setFilter(QString());
     try {
         const int64_t id = m_store->create_conversation(title.toStdString());
         const auto record = m_store->find_conversation(id);

@@ -1,7 +1,8 @@
 #pragma once
 // The library's conversations, most recently updated first (as loaded; rows do not move while
-// the app runs), and which one is selected. New conversations go on top. Store errors are
-// reported with the error signal.
+// the app runs), and which one is selected. New conversations go on top. A non-empty filter
+// lists only the conversations whose title or messages contain it (the selection is kept when
+// it is among them). Store errors are reported with the error signal.
 #include <QAbstractListModel>
 #include <memory>
 #include <vector>
@@ -13,6 +14,7 @@ class ConversationListModel : public QAbstractListModel {
     Q_PROPERTY(qint64 currentId READ currentId NOTIFY currentChanged)
     Q_PROPERTY(int currentRow READ currentRow NOTIFY currentChanged)
     Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
+    Q_PROPERTY(QString filter READ filter WRITE setFilter NOTIFY filterChanged)
 
   public:
     enum Roles { IdRole = Qt::UserRole + 1, TitleRole, UpdatedRole };
@@ -26,10 +28,13 @@ class ConversationListModel : public QAbstractListModel {
 
     qint64 currentId() const;
     int currentRow() const { return m_current; }
+    QString filter() const { return m_filter; }
+    void setFilter(const QString& filter);
 
     // Reloads from the store (selection kept when the conversation still exists).
     Q_INVOKABLE void reload();
-    // Creates "New chat" on top, selects it and returns its id (0 on failure).
+    // Creates "New chat" on top (clearing the filter), selects it and returns its id (0 on
+    // failure).
     Q_INVOKABLE qint64 createConversation(const QString& title = QString());
     Q_INVOKABLE bool renameConversation(int row, const QString& title);
     Q_INVOKABLE bool removeConversation(int row);
@@ -45,10 +50,12 @@ class ConversationListModel : public QAbstractListModel {
   signals:
     void currentChanged();
     void countChanged();
+    void filterChanged();
     void error(const QString& message);
 
   private:
     std::shared_ptr<folio::store::ConversationStore> m_store;
     std::vector<folio::store::ConversationRecord> m_rows;
     int m_current = -1;
+    QString m_filter;
 };

@@ -1,5 +1,7 @@
 #include "desktop_app.h"
 
+#include <QFile>
+#include <QFileInfo>
 #include <QQmlApplicationEngine>
 #include <QQmlContext>
 #include <QQuickWindow>
@@ -7,6 +9,7 @@
 
 #include "api_settings_setup.h"
 #include "conversation_list_model.h"
+#include "conversation_settings.h"
 #include "document_processor.h"
 #include "downloads_model.h"
 #include "engine_client.h"
@@ -15,6 +18,29 @@
 #include "library_model.h"
 #include "message_list_model.h"
 #include "quant_choices_model.h"
+#include "settings_controller.h"
+
+namespace {
+
+// Why `path` cannot be a model ("" when it looks like a GGUF file).
+QString modelFileProblem(const QString& path) {
+    const QFileInfo info(path);
+    const QString name = info.fileName();
+    if (!info.exists()) {
+        return DesktopApp::tr("Cannot open %1: there is no such file (%2).").arg(name, path);
+    }
+    if (!info.isFile()) return DesktopApp::tr("Cannot open %1: it is not a file.").arg(path);
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        return DesktopApp::tr("Cannot open %1: %2").arg(path, file.errorString());
+    }
+    if (file.read(4) != QByteArrayLiteral("GGUF")) {
+        return DesktopApp::tr("Cannot load %1: it is not a GGUF model file (%2).").arg(name, path);
+    }
+    return {};
+}
+
+}  // namespace
 
 DesktopApp::DesktopApp(DesktopOptions options, QObject* parent)
     : QObject(parent), m_options(std::move(options)) {}
@@ -28,11 +54,19 @@ QQuickWindow* DesktopApp::window() const {
     return qobject_cast<QQuickWindow*>(m_qml->rootObjects().first());
 }
 
+QString DesktopApp::dataFolderFor(const DesktopOptions& options) {
+    if (!options.dataDir.isEmpty()) return options.dataDir;
+    const QString env = qEnvironmentVariable("FOLIO_DATA_DIR");
+    if (!env.isEmpty()) return env;
+    const QString saved =
+        SettingsController::savedDataFolder(SettingsController::defaultConfigFile());
+    if (!saved.isEmpty()) return saved;
+    return QString::fromStdString(folio::store::Library::default_data_dir().string());
+}
+
 bool DesktopApp::start() {
     try {
-        const auto dir = m_options.dataDir.isEmpty()
-                             ? folio::store::Library::default_data_dir()
-                             : std::filesystem::path(m_options.dataDir.toStdString());
+        const std::filesystem::path dir = dataFolderFor(m_options).toStdString();
         m_library = std::make_shared<folio::store::Library>(dir);
         m_store = std::make_shared<folio::store::ConversationStore>(*m_library);
     } catch (const std::exception& e) {
@@ -42,6 +76,19 @@ bool DesktopApp::start() {
     m_client = new EngineClient(m_store, this);
     m_conversations = new ConversationListModel(m_store, this);
     m_messages = new MessageListModel(m_store, m_client, this);
+    // The selected conversation's own model, system prompt and sampling (Chat page).
+    m_chatSettings = new ConversationSettings(m_store, m_library, m_client, this);
+    connect(m_conversations, &ConversationListModel::currentChanged, m_chatSettings,
+            [this] { m_chatSettings->setConversationId(m_conversations->currentId()); });
+    // The opened conversation's context use (and what no longer fits) shows at once.
+    connect(m_conversations, &ConversationListModel::currentChanged, m_client,
+            [this] { m_client->measureConversation(m_conversations->currentId()); });
+    connect(m_client, &EngineClient::modelLoaded, m_client,
+            [this] { m_client->measureConversation(m_conversations->currentId()); });
+    connect(m_chatSettings, &ConversationSettings::modelWanted, m_client,
+            [this](const QString& path) {
+                if (!m_client->busy()) m_client->loadModel(path);
+            });
     connect(m_client, &EngineClient::messageSaved, m_conversations,
             &ConversationListModel::onMessageSaved);
     connect(m_conversations, &ConversationListModel::currentChanged, m_messages,
@@ -63,10 +110,13 @@ bool DesktopApp::start() {
                                  {"hubSearch", QVariant::fromValue<QObject*>(m_hubSearch)},
                                  {"quants", QVariant::fromValue<QObject*>(m_quants)},
                                  {"downloads", QVariant::fromValue<QObject*>(m_downloads)}});
-    registerApiAndSettings(*m_qml, m_client, m_library.get(), this);
+    m_settings = registerApiAndSettings(*m_qml, m_client, m_library.get(), this,
+                                        SettingsController::defaultConfigFile());
     m_documents = new DocumentProcessor(
         m_client, std::make_shared<folio::store::DocumentStore>(*m_library), this);
     m_qml->rootContext()->setContextProperty(QStringLiteral("documents"), m_documents);
+    m_qml->rootContext()->setContextProperty(QStringLiteral("conversationSettings"),
+                                             m_chatSettings);
     m_qml->load(QUrl(QStringLiteral("qrc:/folio/Main.qml")));
     if (!window()) {
         m_error = tr("the main window could not be created");
@@ -77,6 +127,11 @@ bool DesktopApp::start() {
     connect(m_downloads, &DownloadsModel::modelAdded, m_client, [this](const QString& path) {
         if (!m_client->modelReady() && !m_client->loading()) m_client->loadModel(path);
     });
+    if (!m_options.modelPath.isEmpty()) {
+        const QString path = QFileInfo(m_options.modelPath).absoluteFilePath();
+        if (prepareCommandLineModel(path)) m_client->loadModel(path);
+        return true;
+    }
     const QString model = pickModel();
     if (model.isEmpty()) {
         // First run (or an empty library): lead to the Models page.
@@ -90,13 +145,47 @@ bool DesktopApp::start() {
     return true;
 }
 
+bool DesktopApp::prepareCommandLineModel(const QString& path) {
+    if (const QString problem = modelFileProblem(path); !problem.isEmpty()) {
+        m_client->setStatus(problem);
+        return false;
+    }
+    // Joins the library once the engine loaded it (a file it cannot load is not added).
+    auto* once = new QObject(this);
+    const auto done = [this, once] {
+        disconnect(m_client, nullptr, once, nullptr);
+        once->deleteLater();
+    };
+    connect(m_client, &EngineClient::modelLoaded, once, [this, path, done] {
+        done();
+        addToLibrary(path);
+    });
+    connect(m_client, &EngineClient::loadFailed, once, done);
+    return true;
+}
+
+void DesktopApp::addToLibrary(const QString& path) {
+    try {
+        const std::filesystem::path file = path.toStdString();
+        int64_t id = 0;
+        if (const auto known = m_library->find_model_by_path(file)) {
+            id = known->id;
+        } else {
+            folio::store::ModelRecord record;  // added by hand: no repo
+            record.path = file;
+            record.file = file.string();  // unique: two files may share a name
+            id = m_library->add_model(record);
+        }
+        m_library->touch_model(id);
+    } catch (const std::exception& e) {
+        m_client->setStatus(tr("%1 is loaded but could not be added to the library: %2")
+                                .arg(path, QString::fromStdString(e.what())));
+    }
+    m_libraryModel->refresh();
+}
+
 QString DesktopApp::pickModel() {
     try {
-        if (!m_options.modelPath.isEmpty()) {
-            const auto known = m_library->find_model_by_path(m_options.modelPath.toStdString());
-            if (known) m_library->touch_model(known->id);
-            return m_options.modelPath;
-        }
         const folio::store::ModelRecord* best = nullptr;
         const auto models = m_library->models();
         // The default model (Models page), else the most recently used one.

@@ -69,6 +69,16 @@ void DocumentListModel::update(int id, const std::function<void(DocumentJob&)>& 
     emit dataChanged(i, i);
 }
 
+bool DocumentListModel::remove(int id) {
+    const int row = rowOf(id);
+    if (row < 0) return false;
+    beginRemoveRows(QModelIndex(), row, row);
+    m_jobs.erase(m_jobs.begin() + row);
+    endRemoveRows();
+    emit countChanged();
+    return true;
+}
+
 const DocumentJob* DocumentListModel::find(int id) const {
     const int row = rowOf(id);
     return row < 0 ? nullptr : &m_jobs[static_cast<size_t>(row)];

@@ -1,6 +1,7 @@
 #pragma once
-// DocumentListModel: the Documents page's jobs (one row per document run), newest last.
-// Rows are added and updated by the DocumentProcessor on the GUI thread.
+// DocumentListModel: the Documents page's jobs (one row per document run), newest last; results
+// stored by earlier runs come first, loaded as "done" rows. Rows are added, updated and removed
+// by the DocumentProcessor on the GUI thread.
 #include <QAbstractListModel>
 #include <QString>
 #include <functional>
@@ -19,6 +20,7 @@ struct DocumentJob {
     int chunksTotal = 0;
     QString result;
     QString error;
+    qint64 created = 0;  // unix seconds the result was stored (rows loaded from the library)
     // Every chunk request was submitted before any of them finished (they ran batched).
     bool batched = false;
 };
@@ -51,6 +53,8 @@ class DocumentListModel : public QAbstractListModel {
     void add(const DocumentJob& job);
     // Applies `change` to the job with that id (ignored when unknown) and signals the row.
     void update(int id, const std::function<void(DocumentJob&)>& change);
+    // Removes the job's row; false when unknown.
+    bool remove(int id);
     const DocumentJob* find(int id) const;
     Q_INVOKABLE int rowOf(int id) const;
 

@@ -1,22 +1,22 @@
 #include "document_processor.h"
 
-#include <QFile>
+#include <QDebug>
+#include <QDir>
 #include <QFileInfo>
 #include <QSaveFile>
 #include <QUrl>
 #include <algorithm>
 #include <chrono>
 #include <exception>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <span>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "chat/chat_template.h"
+#include "document_text.h"
 #include "engine_client.h"
 #include "folio/engine.h"
 #include "folio/store.h"
@@ -79,14 +79,6 @@ PromptFrame makeFrame(const folio::Engine& engine, const folio::chat::ChatTempla
     return frame;
 }
 
-std::string readFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 }  // namespace
 
 struct DocumentProcessor::Work {
@@ -101,7 +93,71 @@ struct DocumentProcessor::Work {
 DocumentProcessor::DocumentProcessor(EngineClient* client,
                                      std::shared_ptr<folio::store::DocumentStore> store,
                                      QObject* parent)
-    : QObject(parent), m_client(client), m_store(std::move(store)) {}
+    : QObject(parent), m_client(client), m_store(std::move(store)) {
+    loadStored();
+}
+
+void DocumentProcessor::loadStored() {
+    if (!m_store) return;
+    struct Stored {
+        folio::store::DocumentRecord doc;
+        folio::store::DocumentResultRecord result;
+    };
+    std::vector<Stored> stored;
+    try {
+        for (const auto& doc : m_store->documents()) {
+            for (const auto& r : m_store->results(doc.id)) stored.push_back({doc, r});
+        }
+    } catch (const std::exception& e) {
+        qWarning() << "documents: cannot load stored results:" << e.what();
+        return;
+    }
+    // In the order they were stored, like the jobs run since.
+    std::sort(stored.begin(), stored.end(),
+              [](const Stored& a, const Stored& b) { return a.result.id < b.result.id; });
+    for (const auto& s : stored) {
+        DocumentJob job;
+        job.id = m_nextId++;
+        job.documentId = s.doc.id;
+        job.resultId = s.result.id;
+        job.path = QString::fromStdString(s.doc.path);
+        job.title = QString::fromStdString(s.doc.title);
+        job.task = QString::fromStdString(s.result.task);
+        job.question = QString::fromStdString(s.result.question);
+        job.result = QString::fromStdString(s.result.result);
+        job.created = s.result.created;
+        job.state = QStringLiteral("done");
+        m_jobs.add(job);
+    }
+}
+
+void DocumentProcessor::setLastError(const QString& error) {
+    if (m_lastError == error) return;
+    m_lastError = error;
+    emit lastErrorChanged();
+}
+
+QStringList DocumentProcessor::nameFilters() const {
+    return {tr("Documents (*.txt *.md *.pdf)"), tr("Text (*.txt *.md)"), tr("PDF (*.pdf)")};
+}
+
+QStringList DocumentProcessor::supportedPaths(const QVariant& urls) const {
+    QVariantList items;
+    if (urls.canConvert<QVariantList>() && urls.typeId() != QMetaType::QString &&
+        urls.typeId() != QMetaType::QUrl) {
+        items = urls.toList();
+    } else {
+        items = {urls};
+    }
+    QStringList out;
+    for (const QVariant& item : items) {
+        const QString path = item.typeId() == QMetaType::QUrl
+                                 ? DocumentText::localPath(item.toUrl())
+                                 : DocumentText::localPath(item.toString());
+        if (!path.isEmpty() && DocumentText::isSupported(path)) out << path;
+    }
+    return out;
+}
 
 DocumentProcessor::~DocumentProcessor() {
     for (auto& [id, flag] : m_cancel) *flag = true;
@@ -111,15 +167,27 @@ DocumentProcessor::~DocumentProcessor() {
 }
 
 int DocumentProcessor::process(const QString& path, const QString& task, const QString& question) {
-    const auto engine = m_client ? m_client->engine() : nullptr;
-    if (!engine) return -1;
-    if (task != QLatin1String("summarize") && task != QLatin1String("keypoints") &&
-        task != QLatin1String("ask")) {
+    const QString local = DocumentText::localPath(path);
+    const QString unsupported = DocumentText::unsupportedMessage(local);
+    if (!unsupported.isEmpty()) {
+        setLastError(unsupported);
         return -1;
     }
-    if (task == QLatin1String("ask") && question.trimmed().isEmpty()) return -1;
-    QString local = path.trimmed();
-    if (local.startsWith(QLatin1String("file://"))) local = QUrl(local).toLocalFile();
+    const auto engine = m_client ? m_client->engine() : nullptr;
+    if (!engine) {
+        setLastError(tr("Load a model first (Models page)."));
+        return -1;
+    }
+    if (task != QLatin1String("summarize") && task != QLatin1String("keypoints") &&
+        task != QLatin1String("ask")) {
+        setLastError(tr("Unknown task \"%1\".").arg(task));
+        return -1;
+    }
+    if (task == QLatin1String("ask") && question.trimmed().isEmpty()) {
+        setLastError(tr("Type the question to ask."));
+        return -1;
+    }
+    setLastError(QString());
 
     DocumentJob job;
     job.id = m_nextId++;
@@ -152,8 +220,8 @@ void DocumentProcessor::cancel(int id) {
 bool DocumentProcessor::exportMarkdown(int id, const QString& path) {
     const DocumentJob* job = m_jobs.find(id);
     if (!job || job->state != QLatin1String("done")) return false;
-    QString local = path.trimmed();
-    if (local.startsWith(QLatin1String("file://"))) local = QUrl(local).toLocalFile();
+    const QString local = DocumentText::localPath(path);
+    if (local.isEmpty()) return false;
     const QString heading = job->task == QLatin1String("keypoints") ? tr("Key points")
                             : job->task == QLatin1String("ask")     ? tr("Answer")
                                                                     : tr("Summary");
@@ -167,6 +235,54 @@ bool DocumentProcessor::exportMarkdown(int id, const QString& path) {
     return file.commit();
 }
 
+QUrl DocumentProcessor::exportSuggestion(int id) const {
+    const DocumentJob* job = m_jobs.find(id);
+    if (!job) return {};
+    QDir dir = QFileInfo(job->path).dir();
+    if (job->path.isEmpty() || !dir.exists()) dir = QDir::home();
+    QString name = job->title.isEmpty() ? QStringLiteral("document") : job->title;
+    name.replace(QLatin1Char('/'), QLatin1Char('_'));
+    return QUrl::fromLocalFile(
+        dir.filePath(name + QLatin1Char('.') + job->task + QStringLiteral(".md")));
+}
+
+bool DocumentProcessor::remove(int id) {
+    const DocumentJob* found = m_jobs.find(id);
+    if (!found) return false;
+    const DocumentJob job = *found;
+    if (m_threads.count(id) != 0) {
+        setLastError(tr("Cancel %1 before removing it.").arg(job.title));
+        return false;
+    }
+    if (m_store && job.resultId > 0) {
+        try {
+            m_store->remove_result(job.resultId);
+        } catch (const folio::store::StoreError&) {
+            // Already gone from the library: the row still goes.
+        } catch (const std::exception& e) {
+            setLastError(QString::fromStdString(e.what()));
+            return false;
+        }
+    }
+    // The document goes with its last result, unless a job of it is still running.
+    if (m_store && job.documentId > 0) {
+        bool running = false;
+        for (const auto& [otherId, t] : m_threads) {
+            const DocumentJob* other = m_jobs.find(otherId);
+            running |= other && other->path == job.path;
+        }
+        try {
+            if (!running && m_store->results(job.documentId).empty()) {
+                m_store->remove_document(job.documentId);
+            }
+        } catch (const std::exception& e) {
+            qWarning() << "documents: cannot remove document" << job.documentId << e.what();
+        }
+    }
+    setLastError(QString());
+    return m_jobs.remove(id);
+}
+
 // Worker thread.
 void DocumentProcessor::run(std::shared_ptr<Work> w) {
     QString state = QStringLiteral("error");
@@ -178,10 +294,9 @@ void DocumentProcessor::run(std::shared_ptr<Work> w) {
         QMetaObject::invokeMethod(this, fn, Qt::QueuedConnection);
     };
     try {
-        const std::string text = readFile(w->path);
-        if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
-            throw std::runtime_error("the document is empty");
-        }
+        const DocumentText::Result read = DocumentText::read(QString::fromStdString(w->path));
+        if (!read.ok()) throw std::runtime_error(read.error.toStdString());
+        const std::string text = read.text.toStdString();
         const std::string sha = folio::store::sha256_file(w->path);
         const std::string title =
             QFileInfo(QString::fromStdString(w->path)).completeBaseName().toStdString();

@@ -3,7 +3,10 @@
 #include <QLocale>
 #include <QMetaObject>
 #include <exception>
+#include <filesystem>
+#include <map>
 #include <mutex>
+#include <utility>
 
 #include "quant_choices_model.h"
 
@@ -32,6 +35,7 @@ struct DownloadsModel::Entry {
     store::DownloadProgress progress;
     QString state;
     QString error;
+    bool resumable = true;  // false for a restored download with parts missing
 };
 
 struct DownloadsModel::Outcome {
@@ -48,6 +52,57 @@ DownloadsModel::DownloadsModel(std::shared_ptr<store::Library> library,
       m_manager(std::make_unique<store::DownloadManager>(*m_library, std::move(config),
                                                          std::move(options))) {
     m_pool.setMaxThreadCount(64);  // one waiting thread per pull in flight
+    restore();
+}
+
+void DownloadsModel::restore() {
+    namespace fs = std::filesystem;
+    std::map<std::pair<std::string, std::string>, std::vector<store::DownloadRecord>> byRevision;
+    try {
+        for (auto& d : m_library->downloads()) {
+            byRevision[{d.repo, d.revision}].push_back(std::move(d));
+        }
+    } catch (const std::exception& e) {
+        qWarning("folio: the unfinished downloads cannot be read: %s", e.what());
+        return;
+    }
+    for (const auto& [key, records] : byRevision) {
+        std::vector<folio::hub::RepoFile> files;
+        for (const auto& d : records) files.push_back({d.file, d.expected_size, d.sha256});
+        // One row per model: a single file, or all parts of a split one.
+        for (const auto& option : folio::hub::group_quant_options(files)) {
+            Entry e;
+            e.id = m_nextId++;
+            e.shared = std::make_shared<Shared>();
+            e.spec.repo = key.first;
+            e.spec.revision = key.second;
+            e.spec.files = option.files;
+            const QString name = QString::fromStdString(
+                option.quant == "unknown" ? fs::path(option.name).filename().string()
+                                          : option.quant);
+            e.label = QStringLiteral("%1 %2").arg(QString::fromStdString(key.first), name);
+            e.state = QStringLiteral("paused");
+            for (const auto& f : option.files) {
+                e.progress.total += f.size;
+                for (const auto& d : records) {
+                    if (d.file != f.path) continue;
+                    std::error_code ec;
+                    const auto have = fs::file_size(d.part_path, ec);
+                    e.progress.bytes_done += ec ? d.bytes_done : static_cast<int64_t>(have);
+                    if (d.state == store::DownloadState::Failed) {
+                        e.state = QStringLiteral("failed");
+                        e.error = QString::fromStdString(d.error);
+                    }
+                }
+            }
+            if (!option.complete) {
+                e.state = QStringLiteral("failed");
+                e.error = tr("Parts of this model are missing: download it again from the hub.");
+                e.resumable = false;
+            }
+            m_rows.push_back(std::move(e));
+        }
+    }
 }
 
 DownloadsModel::~DownloadsModel() {
@@ -109,7 +164,8 @@ QVariant DownloadsModel::data(const QModelIndex& index, int role) const {
         case CanCancelRole:
             return running;
         case CanResumeRole:
-            return e.state == QLatin1String("paused") || e.state == QLatin1String("failed");
+            return e.resumable &&
+                   (e.state == QLatin1String("paused") || e.state == QLatin1String("failed"));
         default:
             return {};
     }
@@ -238,18 +294,38 @@ void DownloadsModel::resume(int row) {
     if (row < 0 || row >= rowCount()) return;
     Entry& e = m_rows[static_cast<size_t>(row)];
     if (e.state != QLatin1String("paused") && e.state != QLatin1String("failed")) return;
+    if (!e.resumable) return;
     start(e);
     changed(row);
 }
 
 void DownloadsModel::dismiss(int row) {
     if (row < 0 || row >= rowCount()) return;
-    const QString& state = m_rows[static_cast<size_t>(row)].state;
-    if (state == QLatin1String("running") || state == QLatin1String("waiting")) return;
+    const Entry& e = m_rows[static_cast<size_t>(row)];
+    if (e.state == QLatin1String("running") || e.state == QLatin1String("waiting")) return;
+    if (e.state != QLatin1String("done")) discardPartial(e.spec);
     beginRemoveRows({}, row, row);
     m_rows.erase(m_rows.begin() + row);
     endRemoveRows();
     emit countChanged();
+}
+
+void DownloadsModel::discardPartial(const store::PullSpec& spec) {
+    namespace fs = std::filesystem;
+    try {
+        for (const auto& f : spec.files) {
+            std::error_code ec;
+            if (const auto d = m_library->find_download(spec.repo, spec.revision, f.path)) {
+                fs::remove(d->part_path, ec);
+                m_library->remove_download(d->id);
+            }
+            // A part already complete, not in the library (it would be registered with the rest).
+            const fs::path done = m_library->model_path(spec.repo, f.path);
+            if (fs::exists(done, ec) && !m_library->find_model_by_path(done)) fs::remove(done, ec);
+        }
+    } catch (const std::exception& e) {
+        qWarning("folio: cannot discard the download of %s: %s", spec.repo.c_str(), e.what());
+    }
 }
 
 int DownloadsModel::rowOf(quint64 id) const {

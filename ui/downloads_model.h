@@ -3,6 +3,13 @@
 // row with bytes, rate, ETA and state: "running", "waiting" (another process pulls the file),
 // "paused" (cancelled; the .part is kept and resume() continues it), "failed" or "done".
 //
+// Downloads left by an earlier run (rows of the library's downloads table: paused, failed, or
+// cut off by a crash) are listed from the start as "paused" rows ("failed" when they failed),
+// which resume() continues from their .part files. dismiss() of a paused or failed row discards
+// the download: its .part files (and parts already complete but not yet in the library) and its
+// downloads rows are deleted, so it is not listed again at the next start. A "done" row is only
+// forgotten.
+//
 // Threads: each pull is started and waited for on a thread of the model's own pool; the
 // manager's progress callbacks (download threads) are coalesced and marshalled to the GUI thread
 // with queued invocations. Destruction cancels every pull and joins those threads. When a pull
@@ -55,7 +62,7 @@ class DownloadsModel : public QAbstractListModel {
     bool pullQuant(QObject* quants, int row);
     void cancel(int row);
     void resume(int row);
-    // Forgets a row that is not running.
+    // Forgets a row that is not running; a paused or failed one is discarded (see above).
     void dismiss(int row);
 
   signals:
@@ -69,6 +76,8 @@ class DownloadsModel : public QAbstractListModel {
     struct Shared;
     struct Entry;
     struct Outcome;
+    void restore();
+    void discardPartial(const folio::store::PullSpec& spec);
     void start(Entry& entry);
     void applyProgress(quint64 id);
     void finish(quint64 id, const Outcome& outcome);

@@ -1,38 +1,18 @@
 #include "engine_client.h"
 
 #include <QFileInfo>
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <vector>
 
 #include "chat/chat_template.h"
+#include "chat_prompt.h"
 #include "folio/engine.h"
 #include "folio/store.h"
-#include "model/model.h"
-#include "tokenizer/vocab.h"
 
 namespace {
-
-// The rendered prompt as tokens. Control-token text in it (from the template) becomes control
-// tokens; BOS is added as the vocabulary asks unless the template already printed it.
-std::vector<int32_t> chatPromptTokens(const folio::Engine& engine,
-                                      const folio::chat::ChatTemplate& tmpl,
-                                      const nlohmann::json& messages) {
-    const folio::Vocab& vocab = engine.model().vocab();
-    const std::string text =
-        tmpl.render(messages, folio::chat::RenderOptions::for_model(engine.model()));
-    bool templateHasBos = false;
-    if (vocab.bos() != folio::kNoToken) {
-        const std::string_view bosText = vocab.token_text(vocab.bos());
-        templateHasBos = !bosText.empty() && std::string_view(text).starts_with(bosText);
-    }
-    std::vector<int32_t> tokens = vocab.tokenize(text, /*add_special=*/false, true);
-    if (vocab.add_bos() && vocab.bos() != folio::kNoToken && !templateHasBos) {
-        tokens.insert(tokens.begin(), vocab.bos());
-    }
-    return tokens;
-}
 
 double secondsBetween(std::chrono::steady_clock::time_point a,
                       std::chrono::steady_clock::time_point b) {
@@ -81,12 +61,14 @@ void EngineClient::loadModel(const QString& path) {
         }
         QMetaObject::invokeMethod(
             this,
-            [this, engine, tmpl, error, name] {
+            [this, engine, tmpl, error, name, path = QString::fromStdString(file)] {
                 m_loading = false;
                 if (engine) {
                     m_engine = engine;
                     m_template = tmpl;
                     m_modelName = name;
+                    m_modelPath = path;
+                    m_contextUsed = 0;
                     m_status = name;
                     emit stateChanged();
                     emit modelLoaded(name);
@@ -100,36 +82,137 @@ void EngineClient::loadModel(const QString& path) {
     });
 }
 
+int EngineClient::contextLength() const {
+    return m_engine ? static_cast<int>(m_engine->info().max_model_len) : 0;
+}
+
+// What a reply's worker thread needs, copied on the GUI thread.
+struct EngineClient::ReplyJob {
+    qint64 conversationId = 0;
+    std::string requestId;
+    nlohmann::json messages;  // the stored messages, oldest first
+    std::string systemPrompt;
+    folio::SamplingParams sampling;
+};
+
 bool EngineClient::sendMessage(qint64 conversationId, const QString& text) {
     if (!m_engine || m_busy || m_loading || text.trimmed().isEmpty()) return false;
-    nlohmann::json history = nlohmann::json::array();
     qint64 messageId = 0;
     try {
-        for (const auto& m : m_store->messages(conversationId)) {
-            history.push_back({{"role", m.role}, {"content", m.content}});
-        }
         messageId = m_store->add_message(conversationId, "user", text.toStdString());
     } catch (const std::exception& e) {
-        emit replyFinished(conversationId, {{"tokens", 0},
-                                            {"seconds", 0.0},
-                                            {"tokensPerSecond", 0.0},
-                                            {"finishReason", QStringLiteral("error")},
-                                            {"error", QString::fromStdString(e.what())},
-                                            {"messageId", 0}});
+        failBeforeReply(conversationId, QString::fromStdString(e.what()));
         return false;
     }
-    history.push_back({{"role", "user"}, {"content", text.toStdString()}});
     emit messageSaved(conversationId, messageId, QStringLiteral("user"), text);
+    return startReply(conversationId);
+}
 
+bool EngineClient::regenerate(qint64 conversationId) {
+    if (!m_engine || m_busy || m_loading) return false;
+    try {
+        const auto messages = m_store->messages(conversationId);
+        auto lastUser = std::find_if(messages.rbegin(), messages.rend(),
+                                     [](const auto& m) { return m.role == "user"; });
+        if (lastUser == messages.rend()) return false;
+        if (lastUser != messages.rbegin()) {  // its replies go
+            m_store->delete_messages_from(std::prev(lastUser)->id);
+            emit messagesRemoved(conversationId);
+        }
+    } catch (const std::exception& e) {
+        failBeforeReply(conversationId, QString::fromStdString(e.what()));
+        return false;
+    }
+    return startReply(conversationId);
+}
+
+bool EngineClient::editAndResend(qint64 conversationId, qint64 messageId, const QString& text) {
+    if (!m_engine || m_busy || m_loading || text.trimmed().isEmpty()) return false;
+    try {
+        const auto messages = m_store->messages(conversationId);
+        const auto it = std::find_if(messages.begin(), messages.end(),
+                                     [&](const auto& m) { return m.id == messageId; });
+        if (it == messages.end() || it->role != "user") return false;
+        m_store->delete_messages_from(messageId);
+    } catch (const std::exception& e) {
+        failBeforeReply(conversationId, QString::fromStdString(e.what()));
+        return false;
+    }
+    emit messagesRemoved(conversationId);
+    return sendMessage(conversationId, text);
+}
+
+std::shared_ptr<EngineClient::ReplyJob> EngineClient::prepareJob(qint64 conversationId) const {
+    auto job = std::make_shared<ReplyJob>();
+    job->conversationId = conversationId;
+    job->messages = nlohmann::json::array();
+    const auto conversation = m_store->find_conversation(conversationId);
+    if (!conversation) {
+        throw folio::store::StoreError("no conversation with id " + std::to_string(conversationId));
+    }
+    job->systemPrompt = conversation->system_prompt;
+    job->sampling = withConversationSampling(m_sampling, conversation->sampling);
+    for (const auto& m : m_store->messages(conversationId)) {
+        job->messages.push_back({{"role", m.role}, {"content", m.content}});
+    }
+    return job;
+}
+
+void EngineClient::measureConversation(qint64 conversationId) {
+    if (!m_engine || m_busy || m_loading) return;
+    const int64_t context = m_engine->info().max_model_len;
+    int dropped = 0;
+    int used = 0;
+    if (conversationId > 0) {
+        try {
+            const auto job = prepareJob(conversationId);
+            if (!job->messages.empty()) {
+                const FittedChatPrompt prompt =
+                    fitChatPrompt(*m_engine, *m_template, job->systemPrompt, job->messages,
+                                  chatPromptBudget(context, job->sampling));
+                dropped = prompt.dropped;
+                used = static_cast<int>(prompt.tokens.size());
+            }
+        } catch (const ChatPromptTooLong&) {
+            used = static_cast<int>(context);  // the next reply will say so
+        } catch (const std::exception&) {
+            return;  // e.g. deleted meanwhile: nothing to show
+        }
+    }
+    m_contextUsed = used;
+    emit contextChanged();
+    emit contextTrimmed(conversationId, dropped, static_cast<int>(context));
+}
+
+bool EngineClient::startReply(qint64 conversationId) {
+    std::shared_ptr<ReplyJob> job;
+    try {
+        job = prepareJob(conversationId);
+    } catch (const std::exception& e) {
+        failBeforeReply(conversationId, QString::fromStdString(e.what()));
+        return false;
+    }
     if (m_worker.joinable()) m_worker.join();
     m_busy = true;
     m_stopRequested = false;
+    m_lastError.clear();
     m_requestId = "desktop-" + std::to_string(++m_numRequests);
+    job->requestId = m_requestId;
     emit stateChanged();
     emit replyStarted(conversationId);
-    m_worker = std::thread(&EngineClient::runReply, this, conversationId, m_requestId,
-                           history.dump(), m_sampling);
+    m_worker = std::thread(&EngineClient::runReply, this, std::move(job));
     return true;
+}
+
+void EngineClient::failBeforeReply(qint64 conversationId, const QString& error) {
+    m_lastError = error;
+    emit stateChanged();
+    emit replyFinished(conversationId, {{"tokens", 0},
+                                        {"seconds", 0.0},
+                                        {"tokensPerSecond", 0.0},
+                                        {"finishReason", QStringLiteral("error")},
+                                        {"error", error},
+                                        {"messageId", 0}});
 }
 
 void EngineClient::stop() {
@@ -139,10 +222,10 @@ void EngineClient::stop() {
 }
 
 // Worker thread: everything it tells the GUI thread goes through queued invocations.
-void EngineClient::runReply(qint64 conversationId, std::string requestId, std::string history,
-                            folio::SamplingParams sampling) {
+void EngineClient::runReply(std::shared_ptr<ReplyJob> job) {
     const std::shared_ptr<folio::Engine> engine = m_engine;
     const std::shared_ptr<const folio::chat::ChatTemplate> tmpl = m_template;
+    const qint64 conversationId = job->conversationId;
     std::string reply;
     QVariantMap stats{{"tokens", 0},
                       {"seconds", 0.0},
@@ -150,24 +233,46 @@ void EngineClient::runReply(qint64 conversationId, std::string requestId, std::s
                       {"finishReason", QStringLiteral("abort")},
                       {"error", QString()},
                       {"messageId", 0}};
+    const auto post = [this](auto fn) {
+        QMetaObject::invokeMethod(this, std::move(fn), Qt::QueuedConnection);
+    };
     try {
+        const int64_t context = engine->info().max_model_len;
+        FittedChatPrompt prompt = fitChatPrompt(*engine, *tmpl, job->systemPrompt, job->messages,
+                                                chatPromptBudget(context, job->sampling));
+        const int promptTokens = static_cast<int>(prompt.tokens.size());
+        post([this, conversationId, dropped = prompt.dropped, context, promptTokens] {
+            m_contextUsed = promptTokens;
+            m_lastTokensPerSecond = 0.0;
+            emit contextChanged();
+            emit contextTrimmed(conversationId, dropped, static_cast<int>(context));
+        });
         folio::RequestSpec spec;
-        spec.prompt_tokens = chatPromptTokens(*engine, *tmpl, nlohmann::json::parse(history));
-        spec.request_id = requestId;
-        spec.sampling = sampling;
+        spec.prompt_tokens = std::move(prompt.tokens);
+        spec.request_id = job->requestId;
+        spec.sampling = job->sampling;
         if (!m_stopRequested) {
             folio::RequestHandle handle = engine->submit(std::move(spec));
             if (m_stopRequested) handle.abort();  // stop() may have raced the submit
+            int generated = 0;
+            std::chrono::steady_clock::time_point firstToken;
             while (auto out = handle.next()) {
                 for (const auto& c : out->outputs) {
-                    if (c.index != 0 || c.text.empty()) continue;
+                    if (c.index != 0) continue;
+                    generated += static_cast<int>(c.token_ids.size());
+                    if (c.text.empty()) continue;
                     reply += c.text;
-                    QMetaObject::invokeMethod(
-                        this,
-                        [this, conversationId, delta = QString::fromStdString(c.text)] {
-                            emit tokenDelta(conversationId, delta);
-                        },
-                        Qt::QueuedConnection);
+                    const auto now = std::chrono::steady_clock::now();
+                    if (firstToken == std::chrono::steady_clock::time_point{}) firstToken = now;
+                    const double seconds = secondsBetween(firstToken, now);
+                    const double rate = seconds > 0 ? (generated - 1) / seconds : 0.0;
+                    post([this, conversationId, delta = QString::fromStdString(c.text),
+                          used = promptTokens + generated, rate] {
+                        m_contextUsed = used;
+                        m_lastTokensPerSecond = rate;
+                        emit contextChanged();
+                        emit tokenDelta(conversationId, delta);
+                    });
                 }
                 if (!out->finished) continue;
                 const auto& m = out->metrics;
@@ -177,20 +282,20 @@ void EngineClient::runReply(qint64 conversationId, std::string requestId, std::s
                 stats["seconds"] = secondsBetween(m.arrival_time, m.finished_time);
                 stats["tokensPerSecond"] =
                     tokens > 1 && decode > 0 ? static_cast<double>(tokens - 1) / decode : 0.0;
+                stats["contextUsed"] = promptTokens + static_cast<int>(tokens);
                 if (!out->outputs.empty() && out->outputs[0].finish_reason) {
                     stats["finishReason"] = QString::fromUtf8(
                         folio::finish_reason_name(*out->outputs[0].finish_reason));
                 }
                 stats["error"] = QString::fromStdString(out->error);
+                if (!out->error.empty()) stats["finishReason"] = QStringLiteral("error");
             }
         }
     } catch (const std::exception& e) {
         stats["finishReason"] = QStringLiteral("error");
         stats["error"] = QString::fromStdString(e.what());
     }
-    QMetaObject::invokeMethod(
-        this, [this, conversationId, reply, stats] { finishReply(conversationId, reply, stats); },
-        Qt::QueuedConnection);
+    post([this, conversationId, reply, stats] { finishReply(conversationId, reply, stats); });
 }
 
 void EngineClient::finishReply(qint64 conversationId, const std::string& reply, QVariantMap stats) {
@@ -207,6 +312,9 @@ void EngineClient::finishReply(qint64 conversationId, const std::string& reply, 
     }
     m_busy = false;
     m_lastTokensPerSecond = stats.value("tokensPerSecond").toDouble();
+    if (stats.contains("contextUsed")) m_contextUsed = stats.value("contextUsed").toInt();
+    m_lastError = stats.value("error").toString();
+    emit contextChanged();
     emit stateChanged();
     emit replyFinished(conversationId, stats);
 }

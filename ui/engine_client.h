@@ -7,9 +7,15 @@
 // Messages are saved to the ConversationStore: the user's when sent, the assistant's (also a
 // partial one after stop()) just before replyFinished.
 //
-// Signals for one reply, in order: messageSaved(user), replyStarted, tokenDelta..., then
-// messageSaved(assistant) unless it is empty, then replyFinished. Errors arrive as signals
-// (loadFailed, replyFinished with stats["error"]), never as exceptions.
+// Signals for one reply, in order: messageSaved(user), replyStarted, contextTrimmed,
+// tokenDelta..., then messageSaved(assistant) unless it is empty, then replyFinished. Errors
+// arrive as signals (loadFailed, replyFinished with stats["error"]) and in lastError, never as
+// exceptions. regenerate() and editAndResend() first delete the messages they replace
+// (messagesRemoved), then run like sendMessage.
+//
+// Each reply uses its conversation's system prompt and sampling overrides (ConversationStore)
+// over the app's sampling, and fits the conversation into the context (chat_prompt.h): the
+// oldest turns left out are reported with contextTrimmed.
 #include <QObject>
 #include <QString>
 #include <QVariantMap>
@@ -39,7 +45,15 @@ class EngineClient : public QObject {
     Q_PROPERTY(QString modelName READ modelName NOTIFY stateChanged)
     // One line for the window: what is loaded, loading, or why nothing is.
     Q_PROPERTY(QString status READ status NOTIFY stateChanged)
-    Q_PROPERTY(double lastTokensPerSecond READ lastTokensPerSecond NOTIFY stateChanged)
+    // Decode speed of the reply streaming now (live), else of the last one.
+    Q_PROPERTY(double lastTokensPerSecond READ lastTokensPerSecond NOTIFY contextChanged)
+    Q_PROPERTY(QString modelPath READ modelPath NOTIFY stateChanged)
+    // The loaded engine's context in tokens (0 without a model).
+    Q_PROPERTY(int contextLength READ contextLength NOTIFY stateChanged)
+    // Tokens of the current (or last) reply's conversation in the context: prompt + generated.
+    Q_PROPERTY(int contextUsed READ contextUsed NOTIFY contextChanged)
+    // Why the last reply failed ("" when it did not).
+    Q_PROPERTY(QString lastError READ lastError NOTIFY stateChanged)
 
   public:
     // The store must outlive nothing: it is shared with the worker threads.
@@ -54,6 +68,12 @@ class EngineClient : public QObject {
     QString modelName() const { return m_modelName; }
     QString status() const { return m_status; }
     double lastTokensPerSecond() const { return m_lastTokensPerSecond; }
+    QString modelPath() const { return m_modelPath; }
+    int contextLength() const;
+    int contextUsed() const { return m_contextUsed; }
+    QString lastError() const { return m_lastError; }
+    // The app's sampling (before a conversation's overrides).
+    const folio::SamplingParams& sampling() const { return m_sampling; }
     // The loaded engine (null until modelLoaded); shared with the local API server.
     std::shared_ptr<folio::Engine> engine() const { return m_engine; }
 
@@ -73,6 +93,17 @@ class EngineClient : public QObject {
     // Saves `text` as the user's message of the conversation and starts the reply. Returns false
     // (and does nothing) without a model, while another reply runs, or for empty text.
     bool sendMessage(qint64 conversationId, const QString& text);
+    // Replaces the conversation's last reply with a new one (or answers its last user message
+    // when the reply is missing). False without a model, while busy, or with no user message.
+    bool regenerate(qint64 conversationId);
+    // Replaces the user message `messageId` with `text`, deletes everything after it, and
+    // answers. False (nothing changed) without a model, while busy, for empty text, or when
+    // messageId is not a user message of the conversation.
+    bool editAndResend(qint64 conversationId, qint64 messageId, const QString& text);
+    // Measures how much of the context the conversation's next prompt takes (contextUsed) and
+    // what would be left out (contextTrimmed), as when a conversation is opened. Does nothing
+    // without a model or while a reply runs. Runs on the GUI thread (tokenizing is fast).
+    void measureConversation(qint64 conversationId);
     // Aborts the reply in flight, if any; its replyFinished says finishReason "abort".
     void stop();
 
@@ -83,15 +114,26 @@ class EngineClient : public QObject {
     void messageSaved(qint64 conversationId, qint64 messageId, const QString& role,
                       const QString& content);
     void replyStarted(qint64 conversationId);
+    // Messages of the conversation were deleted (regenerate, edit and resend): reload it.
+    void messagesRemoved(qint64 conversationId);
+    // The reply's prompt left out the `dropped` oldest messages of the conversation (0: it all
+    // fits in the context of contextLength tokens).
+    void contextTrimmed(qint64 conversationId, int dropped, int contextLength);
+    void contextChanged();
     void tokenDelta(qint64 conversationId, const QString& text);
     // stats: tokens (int), seconds, tokensPerSecond (decode rate), finishReason ("stop",
     // "length", "abort", "error"), error (message or ""), messageId (0 when nothing was saved).
     void replyFinished(qint64 conversationId, const QVariantMap& stats);
 
   private:
-    void runReply(qint64 conversationId, std::string requestId, std::string history,
-                  folio::SamplingParams sampling);
+    struct ReplyJob;
+    // Starts the reply to the conversation's stored messages (on the worker thread).
+    bool startReply(qint64 conversationId);
+    // The conversation's messages, system prompt and sampling from the store; throws StoreError.
+    std::shared_ptr<ReplyJob> prepareJob(qint64 conversationId) const;
+    void runReply(std::shared_ptr<ReplyJob> job);
     void finishReply(qint64 conversationId, const std::string& reply, QVariantMap stats);
+    void failBeforeReply(qint64 conversationId, const QString& error);
 
     std::shared_ptr<folio::store::ConversationStore> m_store;
     std::shared_ptr<folio::Engine> m_engine;
@@ -104,8 +146,11 @@ class EngineClient : public QObject {
     bool m_loading = false;
     bool m_busy = false;
     QString m_modelName;
+    QString m_modelPath;
     QString m_status;
+    QString m_lastError;
     double m_lastTokensPerSecond = 0.0;
+    int m_contextUsed = 0;
     std::function<void(folio::EngineConfig&)> m_configure;
     folio::SamplingParams m_sampling = defaultSampling();
 

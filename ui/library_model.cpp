@@ -2,6 +2,7 @@
 
 #include <QLocale>
 #include <exception>
+#include <filesystem>
 
 #include "models_async.h"
 
@@ -115,9 +116,14 @@ bool LibraryModel::removeModel(int row) {
     const bool wasDefault = QString::fromStdString(m.path.string()) == m_defaultPath;
     runAsync(
         this,
-        [library = m_library, settings = m_settings, id = m.id, wasDefault] {
+        [library = m_library, settings = m_settings, id = m.id, path = m.path, wasDefault] {
             try {
-                library->remove_model(id, true);
+                // Files outside the library's models folder (added by hand) are the user's.
+                const auto models = std::filesystem::weakly_canonical(library->models_dir());
+                const auto file = std::filesystem::weakly_canonical(path);
+                const auto rel = file.lexically_relative(models);
+                const bool ours = !rel.empty() && *rel.begin() != "..";
+                library->remove_model(id, ours);
                 if (wasDefault && settings) settings->remove(kDefaultKey);
             } catch (const std::exception& e) {
                 return QString::fromStdString(e.what());

@@ -46,7 +46,8 @@ class LibraryModel : public QAbstractListModel {
   public slots:
     // Reloads the rows from the library (refreshed() follows).
     void refresh();
-    // Deletes the model of `row` and its files, then refreshes. False for a bad row.
+    // Deletes the model of `row` and, when they lie in the library's models folder, its files
+    // (a file added by hand stays on disk), then refreshes. False for a bad row.
     bool removeModel(int row);
     // Makes the model of `row` the default (saved in the settings table). False for a bad row.
     bool setDefault(int row);

@@ -1,8 +1,11 @@
 #include "message_list_model.h"
 
+#include <QClipboard>
+#include <QGuiApplication>
 #include <exception>
 
 #include "engine_client.h"
+#include "markdown_blocks.h"
 
 MessageListModel::MessageListModel(std::shared_ptr<folio::store::ConversationStore> store,
                                    EngineClient* client, QObject* parent)
@@ -12,6 +15,10 @@ MessageListModel::MessageListModel(std::shared_ptr<folio::store::ConversationSto
     connect(client, &EngineClient::tokenDelta, this, &MessageListModel::onTokenDelta);
     connect(client, &EngineClient::replyFinished, this,
             [this](qint64 conversationId, const QVariantMap&) { onReplyFinished(conversationId); });
+    connect(client, &EngineClient::messagesRemoved, this, [this](qint64 conversationId) {
+        if (conversationId == m_conversationId) reload();
+    });
+    connect(client, &EngineClient::contextTrimmed, this, &MessageListModel::onContextTrimmed);
 }
 
 int MessageListModel::rowCount(const QModelIndex& parent) const {
@@ -33,16 +40,45 @@ QVariant MessageListModel::data(const QModelIndex& index, int role) const {
             return r.role;
         case StreamingRole:
             return r.streaming;
+        case BlocksRole:
+            return markdownBlocksForQml(r.content);
+        case InContextRole:
+            return r.streaming || index.row() >= droppedCount();
         default:
             return {};
     }
 }
 
 QHash<int, QByteArray> MessageListModel::roleNames() const {
-    return {{IdRole, "messageId"},
-            {RoleRole, "role"},
-            {ContentRole, "content"},
-            {StreamingRole, "streaming"}};
+    return {{IdRole, "messageId"},        {RoleRole, "role"},     {ContentRole, "content"},
+            {StreamingRole, "streaming"}, {BlocksRole, "blocks"}, {InContextRole, "inContext"}};
+}
+
+int MessageListModel::droppedCount() const {
+    const auto it = m_trims.find(m_conversationId);
+    return it == m_trims.end() ? 0 : std::min(it->second.dropped, rowCount());
+}
+
+QString MessageListModel::contextNotice() const {
+    const int dropped = droppedCount();
+    if (dropped == 0) return {};
+    return tr("This conversation is longer than the model's context (%n tokens): the oldest "
+              "%1 message(s), shown faded, were left out of the last reply.",
+              nullptr, m_trims.at(m_conversationId).contextLength)
+        .arg(dropped);
+}
+
+void MessageListModel::copyToClipboard(const QString& text) const {
+    if (QClipboard* clipboard = QGuiApplication::clipboard()) clipboard->setText(text);
+}
+
+void MessageListModel::onContextTrimmed(qint64 conversationId, int dropped, int contextLength) {
+    const int before = droppedCount();
+    m_trims[conversationId] = {dropped, contextLength};
+    if (conversationId != m_conversationId) return;
+    const int changedRows = std::max(before, droppedCount());
+    if (changedRows > 0) emit dataChanged(index(0), index(changedRows - 1), {InContextRole});
+    emit contextNoticeChanged();
 }
 
 void MessageListModel::setConversationId(qint64 id) {
@@ -50,6 +86,7 @@ void MessageListModel::setConversationId(qint64 id) {
     m_conversationId = id;
     reload();
     emit conversationIdChanged();
+    emit contextNoticeChanged();
 }
 
 void MessageListModel::reload() {
@@ -119,7 +156,7 @@ void MessageListModel::onTokenDelta(qint64 conversationId, const QString& text) 
     if (row < 0) return;
     m_rows[static_cast<size_t>(row)].content = m_replyText;
     const QModelIndex i = index(row);
-    emit dataChanged(i, i, {Qt::DisplayRole, ContentRole});
+    emit dataChanged(i, i, {Qt::DisplayRole, ContentRole, BlocksRole});
 }
 
 void MessageListModel::onReplyFinished(qint64 conversationId) {

@@ -16,12 +16,14 @@ int main(int argc, char** argv) {
     parser.setApplicationDescription(QStringLiteral("Chat with a local model."));
     parser.addHelpOption();
     const QCommandLineOption model({QStringLiteral("m"), QStringLiteral("model")},
-                                   QStringLiteral("The GGUF model to load (default: the "
-                                                  "library's most recently used one)."),
+                                   QStringLiteral("The GGUF model to load; it joins the library "
+                                                  "(default: the library's default or most "
+                                                  "recently used one)."),
                                    QStringLiteral("MODEL.gguf"));
     const QCommandLineOption dataDir(QStringLiteral("data-dir"),
                                      QStringLiteral("The data folder (default: $FOLIO_DATA_DIR, "
-                                                    "else $XDG_DATA_HOME/folio)."),
+                                                    "else the one chosen in Settings, else "
+                                                    "$XDG_DATA_HOME/folio)."),
                                      QStringLiteral("DIR"));
     parser.addOptions({model, dataDir});
     parser.process(app);

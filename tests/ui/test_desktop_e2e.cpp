@@ -1,13 +1,18 @@
 // folio-desktop's window driven like a user would (keys and clicks on the xcb platform, under
 // xvfb-run): type "Once upon a time", press Enter, watch the reply stream in, quit, start again
 // and find the conversation; switch to the Models page (Ctrl+2, the page bar) and search the fake
-// hub. Leaves screenshots in the build tree (scratch folder ui_desktop_e2e).
+// hub; `-m` adds the model to the library (a bad file is reported); a new data folder chosen on
+// the Settings page opens at the next start, the old one untouched; the dark theme on the whole
+// window. Leaves screenshots in the build tree (scratch folder ui_desktop_e2e).
+#include <QAccessible>
+#include <QFile>
 #include <QGuiApplication>
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <QSignalSpy>
 #include <QTest>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string_view>
 
@@ -20,6 +25,7 @@
 #include "library_model.h"
 #include "message_list_model.h"
 #include "quant_choices_model.h"
+#include "settings_controller.h"
 #include "shared_data.h"
 
 namespace fs = std::filesystem;
@@ -45,6 +51,9 @@ class TestDesktopE2e : public QObject {
     void chatsAndRemembers();
     void saysWhenThereIsNoModel();
     void modelsPageSearchesTheHub();
+    void commandLineModelJoinsTheLibrary();
+    void dataFolderAppliesAtTheNextStart();
+    void settingsPageByKeyboard();
 
   private:
     std::unique_ptr<DesktopApp> startApp(const QString& model, const fs::path& dataDir);
@@ -59,6 +68,9 @@ void TestDesktopE2e::initTestCase() {
     fs::remove_all(m_scratch);
     fs::create_directories(m_scratch);
     m_model = QString::fromStdString(folio::test::shared_path("models/stories260K.gguf").string());
+    // The data folder choice goes to a config file here, never to the user's own.
+    qputenv("FOLIO_DESKTOP_CONFIG", (m_scratch / "config" / "folio-desktop.conf").c_str());
+    qunsetenv("FOLIO_DATA_DIR");
 }
 
 std::unique_ptr<DesktopApp> TestDesktopE2e::startApp(const QString& model,
@@ -216,6 +228,211 @@ void TestDesktopE2e::modelsPageSearchesTheHub() {
     QTest::keyClick(window, Qt::Key_1, Qt::ControlModifier);
     QTRY_VERIFY(chat->isVisible());
     qunsetenv("HF_ENDPOINT");
+}
+
+namespace {
+
+// Every file under `dir` with its size and modification time, to see that nothing changed.
+std::map<std::string, std::pair<uintmax_t, fs::file_time_type>> listing(const fs::path& dir) {
+    std::map<std::string, std::pair<uintmax_t, fs::file_time_type>> files;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+        if (e.is_regular_file()) files[e.path().string()] = {e.file_size(), e.last_write_time()};
+    }
+    return files;
+}
+
+void typeInto(QQuickWindow* window, QQuickItem* field, const QString& text) {
+    clickItem(window, field);
+    QTRY_VERIFY(field->hasActiveFocus());
+    QTest::keyClick(window, Qt::Key_A, Qt::ControlModifier);  // replace what is there
+    for (const QChar ch : text) QTest::keyClick(window, ch.toLatin1());
+    QTest::keyClick(window, Qt::Key_Return);
+}
+
+}  // namespace
+
+void TestDesktopE2e::commandLineModelJoinsTheLibrary() {
+    const fs::path dir = m_scratch / "cli-model";
+    const QString canonical = QString::fromStdString(fs::weakly_canonical(m_model.toStdString()));
+    {
+        auto app = startApp(m_model, dir);  // folio-desktop -m stories260K.gguf
+        QTRY_VERIFY_WITH_TIMEOUT(app->client()->modelReady(), 60000);
+        QTRY_COMPARE(app->library()->rowCount(), 1);  // on the Models page
+        const QModelIndex row = app->library()->index(0);
+        QCOMPARE(row.data(LibraryModel::NameRole).toString(), QStringLiteral("stories260K"));
+        QCOMPARE(row.data(LibraryModel::RepoRole).toString(), QString());  // added by hand
+        QCOMPARE(row.data(LibraryModel::PathRole).toString(), canonical);
+        QCOMPARE(row.data(LibraryModel::ArchitectureRole).toString(), QStringLiteral("llama"));
+    }
+    {
+        auto app = startApp(m_model, dir);  // the same file again: not a second row
+        QTRY_VERIFY_WITH_TIMEOUT(app->client()->modelReady(), 60000);
+        QTest::qWait(200);
+        QCOMPARE(folio::store::Library(dir).models().size(), size_t{1});
+    }
+    {
+        auto app = startApp(QString(), dir);  // no -m: the model is picked from the library
+        QTRY_VERIFY_WITH_TIMEOUT(app->client()->modelReady(), 60000);
+        QCOMPARE(app->client()->modelName(), QStringLiteral("stories260K"));
+        QTRY_VERIFY(findItem(app->window(), "chatPage")->isVisible());
+    }
+
+    // A file that is not a model, and one that does not exist: a clear status, nothing loaded,
+    // the library as it was.
+    const fs::path bad = m_scratch / "not-a-model.gguf";
+    {
+        QFile f(QString::fromStdString(bad.string()));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("hello, not a model\n");
+    }
+    for (const fs::path& path : {bad, m_scratch / "missing.gguf"}) {
+        auto app = startApp(QString::fromStdString(path.string()), dir);
+        const QString status = app->client()->status();
+        QVERIFY2(status.contains(path.filename().c_str()), qPrintable(status));
+        QVERIFY2(status.contains(QStringLiteral("not a GGUF model")) ||
+                     status.contains(QStringLiteral("no such file")),
+                 qPrintable(status));
+        QVERIFY(!app->client()->modelReady());
+        QVERIFY(!app->client()->loading());
+        QQuickItem* label = findItem(app->window(), "statusLabel");
+        QVERIFY(label);
+        QCOMPARE(label->property("text").toString(), status);
+        QTRY_COMPARE(app->library()->rowCount(), 1);
+        if (path == bad) screenshot(app->window(), QStringLiteral("bad_model.png"));
+    }
+    QCOMPARE(folio::store::Library(dir).models().size(), size_t{1});
+    QVERIFY(fs::exists(bad));
+}
+
+void TestDesktopE2e::dataFolderAppliesAtTheNextStart() {
+    const fs::path oldDir = m_scratch / "folder-old";
+    const fs::path newDir = m_scratch / "folder-new";
+    const QString newText = QString::fromStdString(newDir.string());
+    const QString config = qEnvironmentVariable("FOLIO_DESKTOP_CONFIG");
+    QVERIFY(config.startsWith(QString::fromStdString(m_scratch.string())));  // never the home one
+    QCOMPARE(SettingsController::savedDataFolder(config), QString());
+    {
+        auto app = startApp(m_model, oldDir);  // --data-dir folder-old -m stories260K.gguf
+        QQuickWindow* window = app->window();
+        QTRY_VERIFY_WITH_TIMEOUT(app->client()->modelReady(), 60000);
+        QTRY_COMPARE(app->library()->rowCount(), 1);
+        window->requestActivate();
+        QVERIFY(QTest::qWaitForWindowActive(window, 10000));
+        QTest::keyClick(window, Qt::Key_4, Qt::ControlModifier);  // Settings
+        QQuickItem* field = nullptr;
+        QTRY_VERIFY((field = findItem(window, "dataFolderField")) && field->isVisible());
+        SettingsController* settings = app->settings();
+        QCOMPARE(settings->currentDataFolder(), QString::fromStdString(oldDir.string()));
+
+        // A folder that cannot be made (below a file): an error on the page, nothing changes.
+        const fs::path file = m_scratch / "plain-file";
+        QVERIFY(QFile(QString::fromStdString(file.string())).open(QIODevice::WriteOnly));
+        typeInto(window, field, QString::fromStdString((file / "data").string()));
+        QTRY_VERIFY(!settings->lastError().isEmpty());
+        QQuickItem* error = findItem(window, "settingsErrorLabel");
+        QVERIFY(error);
+        QTRY_VERIFY(error->isVisible());
+        QVERIFY(error->property("text").toString().contains(QStringLiteral("cannot be created")));
+        QCOMPARE(settings->dataFolder(), QString::fromStdString(oldDir.string()));
+        QCOMPARE(SettingsController::savedDataFolder(config), QString());
+        QVERIFY(!settings->restartRequired());
+
+        // A good one: remembered, applies at the next start.
+        typeInto(window, field, newText);
+        QTRY_COMPARE(settings->dataFolder(), newText);
+        QCOMPARE(settings->lastError(), QString());
+        QVERIFY(!error->isVisible());
+        QVERIFY(settings->restartRequired());
+        QQuickItem* notice = findItem(window, "settingsNotice");
+        QVERIFY(notice && notice->isVisible());
+        QVERIFY(notice->property("text").toString().contains(QStringLiteral("Restart Folio")));
+        QCOMPARE(SettingsController::savedDataFolder(config), newText);
+        QVERIFY(!fs::exists(newDir / "folio.db"));  // not used yet
+
+        // The dark theme, live, on the whole window.
+        settings->setTheme(QStringLiteral("dark"));
+        QTRY_VERIFY(window->grabWindow().pixelColor(5, window->height() - 5).lightness() < 80);
+        screenshot(window, QStringLiteral("settings_dark_window.png"));
+        QTest::keyClick(window, Qt::Key_2, Qt::ControlModifier);
+        QTRY_VERIFY(findItem(window, "modelsPage")->isVisible());
+        screenshot(window, QStringLiteral("models_dark.png"));
+        settings->setTheme(QStringLiteral("system"));
+    }
+    const auto before = listing(oldDir);
+
+    // The next start without --data-dir opens the new folder; the old one is left alone.
+    qunsetenv("FOLIO_DATA_DIR");
+    QCOMPARE(DesktopApp::dataFolderFor({}), newText);
+    {
+        auto app = std::make_unique<DesktopApp>(DesktopOptions{});
+        QVERIFY2(app->start(), qPrintable(app->errorString()));
+        QVERIFY(QTest::qWaitForWindowExposed(app->window(), 10000));
+        QCOMPARE(app->settings()->currentDataFolder(), newText);
+        QVERIFY(!app->settings()->restartRequired());
+        QVERIFY(fs::exists(newDir / "folio.db"));
+        QSignalSpy refreshed(app->library(), &LibraryModel::refreshed);
+        QTRY_VERIFY(refreshed.count() > 0 || app->library()->rowCount() == 0);
+        QCOMPARE(app->library()->rowCount(), 0);  // a new, empty library: the Models page
+        QTRY_VERIFY(findItem(app->window(), "modelsPage")->isVisible());
+        QVERIFY(!app->client()->modelReady());
+    }
+    QCOMPARE(listing(oldDir), before);
+    QCOMPARE(folio::store::Library(oldDir).models().size(), size_t{1});
+
+    // --data-dir beats $FOLIO_DATA_DIR, which beats the saved choice.
+    const QString env = QString::fromStdString((m_scratch / "folder-env").string());
+    qputenv("FOLIO_DATA_DIR", env.toUtf8());
+    QCOMPARE(DesktopApp::dataFolderFor({}), env);
+    QCOMPARE(DesktopApp::dataFolderFor(DesktopOptions{QString(), QStringLiteral("/x/y")}),
+             QStringLiteral("/x/y"));
+    qunsetenv("FOLIO_DATA_DIR");
+}
+
+void TestDesktopE2e::settingsPageByKeyboard() {
+    QAccessible::setActive(true);  // as with a screen reader running
+    auto app = startApp(QString(), m_scratch / "keyboard");
+    QQuickWindow* window = app->window();
+    window->requestActivate();
+    QVERIFY(QTest::qWaitForWindowActive(window, 10000));
+    QTest::keyClick(window, Qt::Key_4, Qt::ControlModifier);
+    QQuickItem* threads = nullptr;
+    QTRY_VERIFY((threads = findItem(window, "threadsSpin")) && threads->isVisible());
+    threads->forceActiveFocus(Qt::TabFocusReason);
+    QTRY_VERIFY(threads->hasActiveFocus());
+
+    // Tab walks the page top to bottom; every control it reaches has an accessible name.
+    QStringList order;
+    for (int i = 0; i < 16; ++i) {
+        QQuickItem* item = window->activeFocusItem();
+        while (item && item->objectName().isEmpty()) item = item->parentItem();
+        QVERIFY(item);
+        if (!order.isEmpty() && order.last() == item->objectName()) break;  // the end
+        if (order.contains(item->objectName())) break;                      // wrapped round
+        order << item->objectName();
+        QAccessibleInterface* a = QAccessible::queryAccessibleInterface(item);
+        QVERIFY2(a && !a->text(QAccessible::Name).isEmpty(), qPrintable(item->objectName()));
+        QTest::keyClick(window, Qt::Key_Tab);
+    }
+    const QStringList expected = {"threadsSpin",       "contextSpin",     "kvMemorySpin",
+                                  "temperatureSlider", "topPSlider",      "maxTokensSpin",
+                                  "themeCombo",        "dataFolderField", "resetSettingsButton"};
+    qsizetype at = -1;
+    for (const QString& name : expected) {
+        const qsizetype next = order.indexOf(name);
+        QVERIFY2(next > at, qPrintable(order.join(u' ')));
+        at = next;
+    }
+    // The page bar: a named button per page, the current one checked.
+    for (const char* name :
+         {"navChat", "navModels", "navLocalApi", "navSettings", "navDocuments"}) {
+        QAccessibleInterface* a = QAccessible::queryAccessibleInterface(findItem(window, name));
+        QVERIFY(a);
+        QVERIFY(a->text(QAccessible::Name).endsWith(QStringLiteral(" page")));
+        QCOMPARE(bool(a->state().checked), qstrcmp(name, "navSettings") == 0);
+    }
+    QTest::keyClick(window, Qt::Key_5, Qt::ControlModifier);  // Ctrl+5: Documents
+    QTRY_COMPARE(window->property("currentPage").toInt(), 4);
+    QAccessible::setActive(false);
 }
 
 int main(int argc, char** argv) {

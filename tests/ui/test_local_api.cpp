@@ -1,7 +1,9 @@
 // The Local API and Settings pages: LocalApiController serving stories260K (loaded through
 // EngineClient) over real HTTP with its key, SettingsController round-tripping through the
-// library, and both pages loaded by a Loader (as the main window's navigation does) without a
-// QML warning. Leaves screenshots in the build tree (scratch folder ui_local_api).
+// library (the data folder through a config file in the scratch folder), both pages loaded by a
+// Loader (as the main window's navigation does) without a QML warning, and the theme switched
+// from the keyboard changing the window's colours at once. Leaves screenshots in the build tree
+// (scratch folder ui_local_api: local_api_page, settings_page, settings_dark, settings_light).
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -9,7 +11,10 @@
 #include <unistd.h>
 
 #include <QClipboard>
+#include <QFile>
 #include <QGuiApplication>
+#include <QImage>
+#include <QPalette>
 #include <QQmlApplicationEngine>
 #include <QQmlContext>
 #include <QQuickItem>
@@ -19,6 +24,7 @@
 #include <QTest>
 #include <filesystem>
 #include <memory>
+#include <utility>
 
 #include "api_settings_setup.h"
 #include "engine_client.h"
@@ -77,6 +83,7 @@ class TestLocalApi : public QObject {
     void reportsAPortInUse();
     void settingsRoundTripThroughTheLibrary();
     void pagesLoadWithoutWarnings();
+    void themeAppliesLive();
     void cleanupTestCase();
 
   private:
@@ -215,9 +222,11 @@ void TestLocalApi::reportsAPortInUse() {
 
 void TestLocalApi::settingsRoundTripThroughTheLibrary() {
     const fs::path dir = m_scratch / "settings";
+    const QString config = QString::fromStdString((m_scratch / "config" / "folio.conf").string());
+    const QString elsewhere = QString::fromStdString((m_scratch / "elsewhere").string());
     {
         folio::store::Library library(dir);
-        SettingsController s(&library);
+        SettingsController s(&library, config);
         QCOMPARE(s.threads(), 0);
         QCOMPARE(s.theme(), QStringLiteral("system"));
         QCOMPARE(s.dataFolder(), QString::fromStdString(dir.string()));
@@ -231,14 +240,31 @@ void TestLocalApi::settingsRoundTripThroughTheLibrary() {
         s.setTopP(0.5);
         s.setMaxTokens(1000);
         s.setTheme(QStringLiteral("dark"));
-        s.setDataFolder(QStringLiteral("/tmp/folio-elsewhere/"));
+        QVERIFY(!fs::exists(elsewhere.toStdString()));
+        s.setDataFolder(elsewhere + QStringLiteral("/"));
         QCOMPARE(changed.count(), 8);
+        QVERIFY(fs::is_directory(elsewhere.toStdString()));  // created, and writable
+        QCOMPARE(s.lastError(), QString());
+        QCOMPARE(SettingsController::savedDataFolder(config), elsewhere);
         s.setTheme(QStringLiteral("purple"));  // invalid values are ignored
         s.setTemperature(-1);
         s.setTopP(0);
         s.setThreads(-3);
-        s.setDataFolder(QStringLiteral("relative/path"));
         QCOMPARE(changed.count(), 8);
+        // A bad data folder: an error on the page, nothing changed.
+        s.setDataFolder(QStringLiteral("relative/path"));
+        QVERIFY2(s.lastError().contains(QStringLiteral("full path")), qPrintable(s.lastError()));
+        const fs::path file = m_scratch / "a-file";
+        QVERIFY(QFile(QString::fromStdString(file.string())).open(QIODevice::WriteOnly));
+        s.setDataFolder(QString::fromStdString(file.string()));
+        QVERIFY2(s.lastError().contains(QStringLiteral("is a file")), qPrintable(s.lastError()));
+        s.setDataFolder(QString::fromStdString((file / "below").string()));
+        QVERIFY2(s.lastError().contains(QStringLiteral("cannot be created")),
+                 qPrintable(s.lastError()));
+        QCOMPARE(s.dataFolder(), elsewhere);
+        QCOMPARE(SettingsController::savedDataFolder(config), elsewhere);
+        s.setDataFolder(elsewhere);  // the same again clears the error
+        QCOMPARE(s.lastError(), QString());
         QVERIFY(s.reloadRequired());
         QVERIFY(s.restartRequired());
         QVERIFY(s.notice().contains(QStringLiteral("Reload the model")));
@@ -253,7 +279,7 @@ void TestLocalApi::settingsRoundTripThroughTheLibrary() {
         QCOMPARE(config.kv_cache_memory, int64_t{512} << 20);
     }
     folio::store::Library library(dir);  // reopen
-    SettingsController s(&library);
+    SettingsController s(&library, config);
     QCOMPARE(s.threads(), 2);
     QCOMPARE(s.contextLength(), 4096);
     QCOMPARE(s.kvCacheMemoryMb(), 512);
@@ -261,13 +287,19 @@ void TestLocalApi::settingsRoundTripThroughTheLibrary() {
     QCOMPARE(s.topP(), 0.5);
     QCOMPARE(s.maxTokens(), 1000);
     QCOMPARE(s.theme(), QStringLiteral("dark"));
-    QCOMPARE(s.dataFolder(), QStringLiteral("/tmp/folio-elsewhere"));
+    QCOMPARE(s.dataFolder(), elsewhere);
+    QCOMPARE(s.currentDataFolder(), QString::fromStdString(dir.string()));
     QVERIFY(!s.reloadRequired());  // what was saved is what the next load uses
     QVERIFY(s.restartRequired());
+    QVERIFY(s.notice().contains(QStringLiteral("Restart Folio")));
     s.resetToDefaults();
     QCOMPARE(s.threads(), 0);
     QCOMPARE(s.theme(), QStringLiteral("system"));
     QVERIFY(!s.restartRequired());
+    QCOMPARE(SettingsController::savedDataFolder(config), QString::fromStdString(dir.string()));
+    // Without a config file the data folder is not remembered.
+    SettingsController unsaved(&library);
+    QCOMPARE(unsaved.dataFolder(), QString::fromStdString(dir.string()));
 }
 
 void TestLocalApi::pagesLoadWithoutWarnings() {
@@ -318,6 +350,69 @@ void TestLocalApi::pagesLoadWithoutWarnings() {
     QVERIFY(theme);
     QCOMPARE(theme->property("currentIndex").toInt(), 0);
     screenshot(window, QStringLiteral("settings_page.png"));
+}
+
+void TestLocalApi::themeAppliesLive() {
+    const fs::path dir = m_scratch / "theme";
+    folio::store::Library library(dir);
+    QObject owner;
+    QQmlApplicationEngine qml;
+    SettingsController* settings = registerApiAndSettings(qml, m_client.get(), &library, &owner);
+    QVERIFY(settings);
+    QCOMPARE(settings->theme(), QStringLiteral("system"));
+    qml.loadData(R"(
+        import QtQuick
+        import QtQuick.Controls
+        ApplicationWindow {
+            width: 820; height: 700; visible: true
+            Loader { anchors.fill: parent; source: "qrc:/folio/SettingsPage.qml" }
+        })");
+    auto* window = qobject_cast<QQuickWindow*>(qml.rootObjects().value(0));
+    QVERIFY(window);
+    QVERIFY(QTest::qWaitForWindowExposed(window, 10000));
+    window->requestActivate();
+    QVERIFY(QTest::qWaitForWindowActive(window, 10000));
+    QQuickItem* combo = nullptr;
+    QTRY_VERIFY((combo = window->findChild<QQuickItem*>(QStringLiteral("themeCombo"))));
+    // What a user sees: the page's background (a bottom corner) and the combo box's face.
+    const auto lightness = [&] {
+        const QImage image = window->grabWindow();
+        const QPointF face = combo->mapToScene(QPointF(combo->width() / 2, 4));
+        return std::pair(image.pixelColor(image.width() - 8, image.height() - 8).lightness(),
+                         image.pixelColor(face.toPoint()).lightness());
+    };
+
+    // By keyboard: focus the combo box, Down twice: System -> Light -> Dark.
+    combo->forceActiveFocus(Qt::TabFocusReason);
+    QTRY_VERIFY(combo->hasActiveFocus());
+    QTest::keyClick(window, Qt::Key_Down);
+    QTest::keyClick(window, Qt::Key_Down);
+    QTRY_COMPARE(settings->theme(), QStringLiteral("dark"));
+    QVERIFY(QGuiApplication::palette().color(QPalette::Window).lightness() < 80);
+    QTRY_VERIFY(lightness().first < 80);
+    QVERIFY(lightness().second < 100);
+    screenshot(window, QStringLiteral("settings_dark.png"));
+
+    QTest::keyClick(window, Qt::Key_Up);
+    QTRY_COMPARE(settings->theme(), QStringLiteral("light"));
+    QTRY_VERIFY(lightness().first > 200);
+    QVERIFY(lightness().second > 200);
+    screenshot(window, QStringLiteral("settings_light.png"));
+
+    QTest::keyClick(window, Qt::Key_Up);
+    QTRY_COMPARE(settings->theme(), QStringLiteral("system"));
+    QCOMPARE(QGuiApplication::palette().resolveMask(), QPalette::ResolveMask{0});  // the platform's
+
+    // The next start (a new controller over the same library) applies the saved theme at once.
+    settings->setTheme(QStringLiteral("dark"));
+    QGuiApplication::setPalette(QPalette());
+    {
+        QObject owner2;
+        QQmlApplicationEngine qml2;
+        registerApiAndSettings(qml2, m_client.get(), &library, &owner2);
+        QVERIFY(QGuiApplication::palette().color(QPalette::Window).lightness() < 80);
+    }
+    settings->setTheme(QStringLiteral("system"));
 }
 
 int main(int argc, char** argv) {

@@ -1,7 +1,8 @@
 // The Models page's view models (LibraryModel, HubSearchModel, QuantChoicesModel, DownloadsModel)
 // under QAbstractItemModelTester against the fake hub, with a scratch data folder: search, the
 // quantizations with their memory fit (FOLIO_MEM_AVAILABLE fixes the memory figure), a download
-// that lands in the library, a cancelled one that resumes, default model and delete.
+// that lands in the library, a cancelled one that resumes, default model and delete, and a
+// paused download that a new DownloadsModel (the next start) lists, resumes or discards.
 #include <QAbstractItemModelTester>
 #include <QSignalSpy>
 #include <QTest>
@@ -52,8 +53,13 @@ class TestModelsPage : public QObject {
     void downloadLandsInTheLibrary();
     void cancelLeavesAResumableDownload();
     void defaultAndDelete();
+    void pausedDownloadIsListedAtTheNextStart();
+    void discardingAPausedDownloadDeletesIt();
 
   private:
+    // Starts pulling `quant` slowly and cancels it once some bytes arrived (a paused row).
+    void pullAndPause(const QString& quant);
+
     std::unique_ptr<QuantChoicesModel> loadedQuants();
 
     std::unique_ptr<FakeHub> m_hub;
@@ -304,6 +310,98 @@ void TestModelsPage::defaultAndDelete() {
     QVERIFY(library.removeModel(0));
     QTRY_COMPARE(library.rowCount(), 0);
     QVERIFY(m_library->models().empty());
+}
+
+void TestModelsPage::pullAndPause(const QString& quant) {
+    auto quants = loadedQuants();
+    QVERIFY(quants);
+    FakeHub::Fault slow;
+    slow.bytes_per_second = 300000;
+    m_hub->set_fault(kRepo, "micro-llama-" + quant.toStdString() + ".gguf", slow);
+    DownloadsModel downloads(m_library, m_config);
+    QCOMPARE(downloads.rowCount(), 0);
+    QSignalSpy ended(&downloads, &DownloadsModel::pullEnded);
+    QVERIFY(downloads.pullQuant(quants.get(), rowOfQuant(*quants, quant)));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        downloads.index(0).data(DownloadsModel::BytesDoneRole).toLongLong() > 100000, 10000);
+    downloads.cancel(0);
+    QTRY_COMPARE(ended.count(), 1);
+    QCOMPARE(stateOf(downloads, 0), QStringLiteral("paused"));
+    m_hub->clear_faults();
+}  // the model goes, as when folio-desktop quits
+
+void TestModelsPage::pausedDownloadIsListedAtTheNextStart() {
+    const std::string file = "micro-llama-Q4_K_M.gguf";
+    pullAndPause(QStringLiteral("Q4_K_M"));
+    if (QTest::currentTestFailed()) return;
+    const fs::path part = m_library->model_path(kRepo, file).string() + ".part";
+    QVERIFY(fs::exists(part));
+    m_hub->reset_counters();
+
+    // The next start: the paused download is listed, with what it has so far.
+    DownloadsModel downloads(m_library, m_config);
+    Tester tester(&downloads, Tester::FailureReportingMode::QtTest);
+    QSignalSpy ended(&downloads, &DownloadsModel::pullEnded);
+    QSignalSpy added(&downloads, &DownloadsModel::modelAdded);
+    QCOMPARE(downloads.rowCount(), 1);
+    const QModelIndex row = downloads.index(0);
+    QCOMPARE(row.data(DownloadsModel::LabelRole).toString(),
+             QStringLiteral("acme/micro-llama-GGUF Q4_K_M"));
+    QCOMPARE(row.data(DownloadsModel::FileRole).toString(), QString::fromStdString(file));
+    QCOMPARE(stateOf(downloads, 0), QStringLiteral("paused"));
+    QVERIFY(row.data(DownloadsModel::CanResumeRole).toBool());
+    QVERIFY(!row.data(DownloadsModel::CanCancelRole).toBool());
+    const auto shared = folio::test::shared_path("models/" + file);
+    const auto size = static_cast<qint64>(fs::file_size(shared));
+    QCOMPARE(row.data(DownloadsModel::TotalRole).toLongLong(), size);
+    QCOMPARE(row.data(DownloadsModel::BytesDoneRole).toLongLong(),
+             static_cast<qint64>(fs::file_size(part)));
+    QVERIFY(row.data(DownloadsModel::BytesDoneRole).toLongLong() > 100000);
+    QCOMPARE(downloads.active(), 0);
+
+    // Resume continues from the .part and the verified file lands in the library.
+    downloads.resume(0);
+    QCOMPARE(stateOf(downloads, 0), QStringLiteral("running"));
+    QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, 20000);
+    QCOMPARE(stateOf(downloads, 0), QStringLiteral("done"));
+    const auto ranges = m_hub->range_headers("/cdn/" + std::string(kRepo) + "/main/" + file);
+    QVERIFY(!ranges.empty());
+    QVERIFY2(ranges.front().starts_with("bytes=") && ranges.front() != "bytes=0-",
+             ranges.front().c_str());
+    const auto model = m_library->find_model(kRepo, "main", file);
+    QVERIFY(model.has_value());
+    QCOMPARE(model->size, static_cast<int64_t>(size));
+    QCOMPARE(model->sha256, folio::store::sha256_file(shared));
+    QCOMPARE(folio::store::sha256_file(model->path), model->sha256);
+    QCOMPARE(added.count(), 1);
+    QCOMPARE(added.at(0).at(0).toString(), QString::fromStdString(model->path.string()));
+    QVERIFY(!fs::exists(part));
+    QVERIFY(m_library->downloads().empty());
+    downloads.dismiss(0);  // a finished row is only forgotten
+    QCOMPARE(downloads.rowCount(), 0);
+    QVERIFY(fs::exists(model->path));
+}
+
+void TestModelsPage::discardingAPausedDownloadDeletesIt() {
+    const std::string file = "micro-llama-F16.gguf";
+    const size_t modelsBefore = m_library->models().size();
+    pullAndPause(QStringLiteral("F16"));
+    if (QTest::currentTestFailed()) return;
+    const fs::path part = m_library->model_path(kRepo, file).string() + ".part";
+    QVERIFY(fs::exists(part));
+    {
+        DownloadsModel downloads(m_library, m_config);
+        Tester tester(&downloads, Tester::FailureReportingMode::QtTest);
+        QCOMPARE(downloads.rowCount(), 1);
+        QCOMPARE(stateOf(downloads, 0), QStringLiteral("paused"));
+        downloads.dismiss(0);
+        QCOMPARE(downloads.rowCount(), 0);
+    }
+    QVERIFY(!fs::exists(part));
+    QVERIFY(m_library->downloads().empty());
+    QCOMPARE(m_library->models().size(), modelsBefore);
+    DownloadsModel again(m_library, m_config);  // and the next start lists nothing
+    QCOMPARE(again.rowCount(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestModelsPage)

@@ -1,5 +1,6 @@
-// folio-desktop's main window: a slim page bar on the left (Chat, Models, Local API, Settings;
-// Ctrl+1..4) and the current page.
+// folio-desktop's main window: a slim page bar on the left (Chat, Models, Local API, Settings,
+// Documents; Ctrl+1..5, or Tab to a page button and Space) and the current page. Colours come
+// from the palette, which the theme setting sets (SettingsController::applyTheme).
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -15,7 +16,7 @@ ApplicationWindow {
     required property var quants
     required property var downloads
 
-    // 0 Chat, 1 Models, 2 Local API, 3 Settings.
+    // 0 Chat, 1 Models, 2 Local API, 3 Settings, 4 Documents.
     property int currentPage: 0
 
     width: 960
@@ -29,7 +30,11 @@ ApplicationWindow {
         flat: true
         checkable: true
         checked: window.currentPage === page
+        focusPolicy: Qt.StrongFocus
+        // Qt 6.4 gives a checkable button the CheckBox role (Accessible.role cannot change it):
+        // the current page is the checked one.
         Accessible.name: qsTr("%1 page").arg(text)
+        Accessible.description: qsTr("Ctrl+%1").arg(page + 1)
         ToolTip.visible: hovered
         ToolTip.text: qsTr("%1 (Ctrl+%2)").arg(text).arg(page + 1)
         onClicked: window.currentPage = page
@@ -83,6 +88,7 @@ ApplicationWindow {
                 client: window.client
                 conversations: window.conversations
                 messages: window.messages
+                chatSettings: conversationSettings
             }
             ModelsPage {
                 objectName: "modelsPage"

@@ -80,7 +80,7 @@ Item {
                             Label {
                                 visible: isDefault
                                 text: qsTr("★ default")
-                                color: "#1565c0"
+                                color: palette.link
                             }
                         }
                         Label {
@@ -144,7 +144,7 @@ Item {
                     objectName: "hubSearchField"
                     Layout.fillWidth: true
                     placeholderText: qsTr("Search GGUF models on the hub")
-                    Accessible.name: qsTr("Search the hub")
+                    Accessible.name: qsTr("Search text for the hub")
                     onAccepted: hubSearch.search(text)
                 }
                 Button {
@@ -156,6 +156,7 @@ Item {
                 }
                 BusyIndicator {
                     running: hubSearch.busy || quants.busy
+                    Accessible.name: qsTr("Working")
                     Layout.preferredHeight: 28
                     Layout.preferredWidth: 28
                 }
@@ -329,9 +330,14 @@ Item {
                             onClicked: downloads.resume(downloadRow.index)
                         }
                         Button {
+                            // A paused or failed download is discarded (its partial file goes).
+                            readonly property bool discards: downloadRow.state !== "done"
                             visible: !downloadRow.canCancel
-                            text: qsTr("Dismiss")
-                            Accessible.name: qsTr("Dismiss %1").arg(downloadRow.label)
+                            text: discards ? qsTr("Discard") : qsTr("Dismiss")
+                            Accessible.name: discards
+                                             ? qsTr("Discard the partial download of %1")
+                                                   .arg(downloadRow.label)
+                                             : qsTr("Dismiss %1").arg(downloadRow.label)
                             onClicked: downloads.dismiss(downloadRow.index)
                         }
                     }

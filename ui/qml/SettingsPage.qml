@@ -1,5 +1,7 @@
 // The Settings page: engine, default sampling, appearance and data folder. Uses only the
-// `settings` context property (SettingsController); every change is saved at once.
+// `settings` context property (SettingsController); every change is saved at once (the data
+// folder when Enter is pressed or "Use this folder" clicked). Tab goes through the controls
+// from top to bottom; each has an accessible name.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -106,6 +108,7 @@ Page {
                     value: settings.temperature
                     Layout.fillWidth: true
                     Accessible.name: qsTr("Temperature")
+                    Accessible.description: settings.temperature.toFixed(2)
                     onMoved: settings.temperature = value
                 }
 
@@ -118,6 +121,7 @@ Page {
                     value: settings.topP
                     Layout.fillWidth: true
                     Accessible.name: qsTr("Top P")
+                    Accessible.description: settings.topP.toFixed(2)
                     onMoved: settings.topP = value
                 }
 
@@ -155,12 +159,35 @@ Page {
                 SectionLabel { text: qsTr("Storage") }
 
                 Label { text: qsTr("Data folder") }
-                TextField {
-                    objectName: "dataFolderField"
-                    text: settings.dataFolder
+                RowLayout {
                     Layout.fillWidth: true
-                    Accessible.name: qsTr("Data folder (applies after a restart)")
-                    onEditingFinished: settings.dataFolder = text
+                    TextField {
+                        id: dataFolderField
+                        objectName: "dataFolderField"
+                        text: settings.dataFolder
+                        Layout.fillWidth: true
+                        selectByMouse: true
+                        Accessible.name: qsTr("Data folder (applies at the next start)")
+                        onAccepted: settings.dataFolder = text
+                    }
+                    Button {
+                        objectName: "dataFolderApplyButton"
+                        text: qsTr("Use this folder")
+                        enabled: dataFolderField.text !== settings.dataFolder
+                        Accessible.name: qsTr("Use the folder typed as the data folder")
+                        onClicked: settings.dataFolder = dataFolderField.text
+                    }
+                }
+                Item { implicitWidth: 1 }
+                Label {
+                    objectName: "dataFolderHint"
+                    Layout.fillWidth: true
+                    wrapMode: Text.Wrap
+                    font.pixelSize: 12
+                    color: palette.placeholderText
+                    text: qsTr("Models, chats and settings live here; in use now: %1. A new "
+                               + "folder applies at the next start; the old one is left as it "
+                               + "is.").arg(settings.currentDataFolder)
                 }
             }
 
