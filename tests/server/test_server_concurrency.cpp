@@ -222,6 +222,28 @@ class TestServerConcurrency : public QObject {
         QVERIFY(!c->Get("/health"));  // the listener is gone
     }
 
+    // An IDE plugin keeps its connection open between requests; stopping must not wait out the
+    // keep-alive timeout (a minute here) for it.
+    void drain_does_not_wait_for_idle_keep_alive() {
+        folio::server::ServerConfig config;
+        config.keep_alive_timeout = std::chrono::seconds(60);
+        folio::test::TestServer srv(config);
+        srv.server->add_model("stories", m_stories);
+        srv.server->set_ready();
+        auto idle = folio::test::client_for(srv.port());
+        idle->set_keep_alive(true);
+        QCOMPARE(folio::test::get_json(*idle, "/health").status, 200);  // then stays idle
+
+        auto stopped = std::async(std::launch::async, [&] {
+            srv.server->drain(std::chrono::milliseconds(200));
+            srv.server->wait();
+        });
+        QVERIFY2(stopped.wait_for(std::chrono::seconds(20)) == std::future_status::ready,
+                 "the server waited for an idle keep-alive connection");
+        auto fresh = folio::test::client_for(srv.port(), 2);
+        QVERIFY(!fresh->Get("/health"));
+    }
+
     void drain_aborts_after_grace() {
         folio::test::TestServer srv;
         srv.server->add_model("qwen", m_qwen);

@@ -31,6 +31,20 @@ bool address_of(const sockaddr_storage& addr, socklen_t len, std::string& host, 
     return true;
 }
 
+// Calls fn(fd) for every open descriptor of this process.
+template <typename Fn>
+void for_each_fd(Fn fn) {
+    DIR* dir = opendir("/proc/self/fd");
+    if (!dir) return;
+    const int dir_fd = dirfd(dir);
+    while (dirent* e = readdir(dir)) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        const int fd = std::atoi(e->d_name);
+        if (fd != dir_fd && !fn(fd)) break;
+    }
+    closedir(dir);
+}
+
 bool matches(int fd, const httplib::Request& req) {
     sockaddr_storage addr{};
     socklen_t len = sizeof(addr);
@@ -49,20 +63,30 @@ bool matches(int fd, const httplib::Request& req) {
 ConnectionWatch ConnectionWatch::find(const httplib::Request& req) {
     ConnectionWatch w;
     if (req.remote_port <= 0 || req.local_port <= 0) return w;
-    DIR* dir = opendir("/proc/self/fd");
-    if (!dir) return w;
-    const int dir_fd = dirfd(dir);
-    while (dirent* e = readdir(dir)) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-        int fd = std::atoi(e->d_name);
-        if (fd == dir_fd) continue;
-        if (matches(fd, req)) {
-            w.m_fd = fd;
-            break;
-        }
-    }
-    closedir(dir);
+    for_each_fd([&](int fd) {
+        if (!matches(fd, req)) return true;
+        w.m_fd = fd;
+        return false;
+    });
     return w;
+}
+
+void shutdown_server_connections(int local_port) {
+    if (local_port <= 0) return;
+    for_each_fd([&](int fd) {
+        sockaddr_storage addr{};
+        socklen_t len = sizeof(addr);
+        std::string host;
+        int port = -1;
+        if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return true;
+        if (!address_of(addr, len, host, port) || port != local_port) return true;
+        len = sizeof(addr);
+        // Connected (the listener has no peer): one of the server's accepted connections.
+        if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+            shutdown(fd, SHUT_RDWR);
+        }
+        return true;
+    });
 }
 
 bool ConnectionWatch::closed() const {

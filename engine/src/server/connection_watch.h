@@ -28,4 +28,11 @@ class ConnectionWatch {
     int m_fd = -1;
 };
 
+// Shuts down (both directions) every accepted connection of the server listening on
+// `local_port`, so cpp-httplib's workers waiting on an idle keep-alive connection (0.11 waits
+// out keep_alive_timeout and does not notice the server stopping) return at once. Connections
+// this process made to that port as a client are left alone. Call after the server stopped
+// accepting and running requests were given their grace period.
+void shutdown_server_connections(int local_port);
+
 }  // namespace folio::server

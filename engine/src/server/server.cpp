@@ -7,6 +7,7 @@
 
 #include "server/api_error.h"
 #include "server/auth_cors.h"
+#include "server/connection_watch.h"
 #include "server/server_impl.h"
 
 namespace folio::server {
@@ -271,6 +272,8 @@ void ServerState::stop_now() {
     }
     state_cv.notify_all();
     http.stop();
+    // Idle keep-alive connections would hold the workers for keep_alive_timeout.
+    shutdown_server_connections(bound_port);
     if (listener.joinable()) listener.join();
     if (watchdog.joinable()) watchdog.join();
     {
