@@ -5,6 +5,7 @@
 #include <QQmlApplicationEngine>
 #include <QQmlContext>
 #include <QQuickWindow>
+#include <QUrl>
 #include <exception>
 
 #include "api_settings_setup.h"
@@ -115,6 +116,7 @@ bool DesktopApp::start() {
     m_documents = new DocumentProcessor(
         m_client, std::make_shared<folio::store::DocumentStore>(*m_library), this);
     m_qml->rootContext()->setContextProperty(QStringLiteral("documents"), m_documents);
+    m_qml->rootContext()->setContextProperty(QStringLiteral("desktop"), this);
     m_qml->rootContext()->setContextProperty(QStringLiteral("conversationSettings"),
                                              m_chatSettings);
     m_qml->load(QUrl(QStringLiteral("qrc:/folio/Main.qml")));
@@ -143,6 +145,21 @@ bool DesktopApp::start() {
         m_client->loadModel(model);
     }
     return true;
+}
+
+QString DesktopApp::openModelFile(const QString& pathOrUrl) {
+    const QUrl url(pathOrUrl);
+    const QString path = url.isLocalFile() ? url.toLocalFile() : pathOrUrl;
+    if (m_client->busy() || m_client->loading()) {
+        return tr("Wait for the model that is loading or replying, then try again.");
+    }
+    if (const QString problem = modelFileProblem(path); !problem.isEmpty()) {
+        m_client->setStatus(problem);
+        return problem;
+    }
+    prepareCommandLineModel(path);
+    m_client->loadModel(path);
+    return {};
 }
 
 bool DesktopApp::prepareCommandLineModel(const QString& path) {

@@ -51,6 +51,10 @@ class DesktopApp : public QObject {
     // The data folder a start with these options opens (see above).
     static QString dataFolderFor(const DesktopOptions& options);
 
+    // A GGUF file the user picked (path or file:// URL): loaded, and added to the library once
+    // it loads. Returns "" when loading started, else why not (the status line says it too).
+    Q_INVOKABLE QString openModelFile(const QString& pathOrUrl);
+
     QQuickWindow* window() const;
     EngineClient* client() const { return m_client; }
     ConversationListModel* conversations() const { return m_conversations; }

@@ -11,6 +11,7 @@
 #include <QQuickWindow>
 #include <QSignalSpy>
 #include <QTest>
+#include <QUrl>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -18,6 +19,8 @@
 
 #include "conversation_list_model.h"
 #include "desktop_app.h"
+#include "document_list_model.h"
+#include "document_processor.h"
 #include "downloads_model.h"
 #include "engine_client.h"
 #include "fake_hub.h"
@@ -54,6 +57,7 @@ class TestDesktopE2e : public QObject {
     void commandLineModelJoinsTheLibrary();
     void dataFolderAppliesAtTheNextStart();
     void settingsPageByKeyboard();
+    void summarizesADocument();
 
   private:
     std::unique_ptr<DesktopApp> startApp(const QString& model, const fs::path& dataDir);
@@ -160,6 +164,23 @@ void TestDesktopE2e::saysWhenThereIsNoModel() {
     app->window()->setProperty("currentPage", 0);
     QTRY_VERIFY(findItem(app->window(), "chatPage")->isVisible());
     screenshot(app->window(), QStringLiteral("no_model.png"));
+
+    // The welcome card's "Open a GGUF file…" (the dialog hands openModelFile a file URL): a file
+    // that is not a model is refused and nothing joins; a model loads and joins the library.
+    app->window()->setProperty("currentPage", 1);
+    QQuickItem* welcome = findItem(app->window(), "welcomeCard");
+    QTRY_VERIFY(welcome && welcome->isVisible());
+    const fs::path notModel = m_scratch / "notes.gguf";
+    QFile(QString::fromStdString(notModel.string())).open(QIODevice::WriteOnly);
+    const QString refused = app->openModelFile(
+        QUrl::fromLocalFile(QString::fromStdString(notModel.string())).toString());
+    QVERIFY2(refused.contains(QStringLiteral("notes.gguf")), qPrintable(refused));
+    QCOMPARE(app->library()->rowCount(), 0);
+    QCOMPARE(app->openModelFile(QUrl::fromLocalFile(m_model).toString()), QString());
+    QTRY_VERIFY_WITH_TIMEOUT(app->client()->modelReady(), 60000);
+    QTRY_COMPARE(app->library()->rowCount(), 1);
+    QTRY_VERIFY(!welcome->isVisible());
+    QVERIFY(findItem(app->window(), "messageInput")->isEnabled());
 }
 
 void TestDesktopE2e::modelsPageSearchesTheHub() {
@@ -192,6 +213,14 @@ void TestDesktopE2e::modelsPageSearchesTheHub() {
     clickItem(window, navModels);
     QTRY_VERIFY(models->isVisible());
     QVERIFY(navModels->property("checked").toBool());
+
+    // The first-run card lists the hub's popular GGUF repos, most downloaded first.
+    QQuickItem* welcome = findItem(window, "welcomeCard");
+    QVERIFY(welcome && welcome->isVisible());
+    clickItem(window, findItem(window, "popularModelsButton"));
+    QTRY_COMPARE_WITH_TIMEOUT(app->hubSearch()->rowCount(), 2, 10000);
+    QCOMPARE(app->hubSearch()->index(0).data(Qt::DisplayRole).toString(),
+             QStringLiteral("acme/micro-llama-GGUF"));
 
     QQuickItem* search = findItem(window, "hubSearchField");
     QVERIFY(search);
@@ -435,9 +464,57 @@ void TestDesktopE2e::settingsPageByKeyboard() {
     QAccessible::setActive(false);
 }
 
+// The Documents page (Ctrl+5): type the path of tests/ui/data/garden-story.txt, Summarize,
+// Run; with a 512-token context the story takes several chunks, run as one batch; the summary
+// shows and is still there after a restart.
+void TestDesktopE2e::summarizesADocument() {
+    const fs::path dir = m_scratch / "documents";
+    {
+        folio::store::Library library(dir);
+        folio::store::SettingsStore(library).set("engine.context_length", "512");
+    }
+    const QString story = QFINDTESTDATA("data/garden-story.txt");
+    QVERIFY(!story.isEmpty());
+    {
+        auto app = startApp(m_model, dir);
+        QQuickWindow* window = app->window();
+        QTRY_VERIFY_WITH_TIMEOUT(app->client()->modelReady(), 60000);
+        window->requestActivate();
+        QVERIFY(QTest::qWaitForWindowActive(window, 10000));
+        QTest::keyClick(window, Qt::Key_5, Qt::ControlModifier);
+        QQuickItem* path = nullptr;
+        QTRY_VERIFY((path = findItem(window, "documentPath")) && path->isVisible());
+        QCOMPARE(findItem(window, "documentTask")->property("currentValue").toString(),
+                 QStringLiteral("summarize"));
+        typeInto(window, path, story);
+        QQuickItem* run = findItem(window, "documentRun");
+        QTRY_VERIFY(run->isEnabled());
+        clickItem(window, run);
+
+        DocumentListModel* jobs = app->documents()->jobs();
+        QTRY_COMPARE(jobs->rowCount(), 1);
+        const QModelIndex row = jobs->index(0);
+        QTRY_COMPARE_WITH_TIMEOUT(row.data(DocumentListModel::StateRole).toString(),
+                                  QStringLiteral("done"), 120000);
+        QVERIFY2(row.data(DocumentListModel::ChunksTotalRole).toInt() > 1,
+                 "the story should not fit one 512-token chunk");
+        QCOMPARE(row.data(DocumentListModel::ProgressRole).toDouble(), 1.0);
+        QVERIFY(!row.data(DocumentListModel::ResultRole).toString().trimmed().isEmpty());
+        QTest::qWait(200);  // the progress bar's last repaint
+        screenshot(window, QStringLiteral("documents.png"));
+    }
+    auto app = startApp(m_model, dir);  // the summary is kept
+    DocumentListModel* jobs = app->documents()->jobs();
+    QCOMPARE(jobs->rowCount(), 1);
+    QCOMPARE(jobs->index(0).data(DocumentListModel::TitleRole).toString(),
+             QStringLiteral("garden-story"));
+    QCOMPARE(jobs->index(0).data(DocumentListModel::StateRole).toString(), QStringLiteral("done"));
+}
+
 int main(int argc, char** argv) {
     QGuiApplication app(argc, argv);
     TestDesktopE2e test;
+    QTEST_SET_MAIN_SOURCE_PATH
     return QTest::qExec(&test, argc, argv);
 }
 

@@ -96,6 +96,7 @@ ApplicationWindow {
                 hubSearch: window.hubSearch
                 quants: window.quants
                 downloads: window.downloads
+                desktopApp: desktop
             }
             // Pages written elsewhere; a missing file only leaves its page empty.
             Loader {

@@ -3,12 +3,15 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import QtQuick.Dialogs
 
 Item {
     id: page
 
     required property var library
     required property var hubSearch
+    // DesktopApp (openModelFile); null where the page runs without it (tests).
+    property var desktopApp: null
     required property var quants
     required property var downloads
 
@@ -39,13 +42,60 @@ Item {
                 font.bold: true
                 font.pixelSize: 16
             }
-            Label {
-                objectName: "libraryEmptyLabel"
+            // First run: what Folio needs and the two ways to get it.
+            Frame {
+                objectName: "welcomeCard"
                 visible: library.count === 0
                 Layout.fillWidth: true
-                wrapMode: Text.Wrap
-                text: qsTr("No models yet. Search the hub and download one.")
-                color: palette.placeholderText
+                ColumnLayout {
+                    width: parent.width
+                    Label {
+                        text: qsTr("Welcome to Folio")
+                        font.bold: true
+                        font.pixelSize: 18
+                    }
+                    Label {
+                        objectName: "libraryEmptyLabel"
+                        Layout.fillWidth: true
+                        wrapMode: Text.Wrap
+                        text: qsTr("Folio runs language models on this computer; nothing you type leaves it. "
+                                   + "To start, get a model: pick one from the hub (the badges say what fits "
+                                   + "this machine, and a small one downloads in minutes), or open a GGUF file "
+                                   + "you already have.")
+                    }
+                    RowLayout {
+                        Button {
+                            objectName: "popularModelsButton"
+                            text: qsTr("Show popular models")
+                            Accessible.name: text
+                            highlighted: true
+                            onClicked: {
+                                searchField.text = "";
+                                hubSearch.search("");
+                            }
+                        }
+                        Button {
+                            objectName: "openModelFileButton"
+                            text: qsTr("Open a GGUF file…")
+                            Accessible.name: qsTr("Open a GGUF model file")
+                            visible: page.desktopApp !== null
+                            onClicked: {
+                                if (modelDialogLoader.item)
+                                    modelDialogLoader.item.open();
+                                else
+                                    welcomeStatus.text = qsTr("No file dialog is available here: start folio-desktop with -m MODEL.gguf.");
+                            }
+                        }
+                    }
+                    Label {
+                        id: welcomeStatus
+                        objectName: "welcomeStatus"
+                        visible: text !== ""
+                        Layout.fillWidth: true
+                        wrapMode: Text.Wrap
+                        color: "firebrick"
+                    }
+                }
             }
             ListView {
                 id: libraryView
@@ -343,6 +393,18 @@ Item {
                     }
                 }
             }
+        }
+    }
+
+    Loader {
+        id: modelDialogLoader
+        active: page.desktopApp !== null
+        sourceComponent: FileDialog {
+            objectName: "modelFileDialog"
+            title: qsTr("Open a GGUF model")
+            fileMode: FileDialog.OpenFile
+            nameFilters: [qsTr("GGUF models (*.gguf)")]
+            onAccepted: welcomeStatus.text = page.desktopApp.openModelFile(selectedFile.toString())
         }
     }
 }
