@@ -8,6 +8,8 @@
 //   Aggregate pp tok/s = P*p / (time until every request has its first token); aggregate tg
 //   tok/s = P*n / (time from then until the last request finishes).
 // Everything runs through folio::Engine (scheduler, paged KV cache, continuous batching).
+// folio bench --matmul [-t THREADS]
+//   The CPU matmul alone on synthetic Q8_0 weights (backend/cpu/cpu_matmul_bench.h).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -17,7 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "backend/cpu/cpu_matmul_bench.h"
 #include "cli_common.h"
+#include "kernels/cpu/kernels.h"
 #include "model/model.h"
 
 namespace folio::cli {
@@ -33,6 +37,7 @@ struct BenchFlags {
     std::vector<int> parallel;
     int shared_prefix = 0;  // --parallel only: tokens every prompt starts with
     bool json = false;
+    bool matmul = false;  // the CPU matmul micro benchmarks instead (no model needed)
 };
 
 struct Figures {
@@ -266,7 +271,22 @@ void bench_parallel(const BenchFlags& f, EngineConfig config) {
                 static_cast<long long>(x.prompt_tokens), 100.0 * x.prefix_hit_rate);
 }
 
+// `folio bench --matmul`: matrix-vector bandwidth, GEMM throughput and whole-model matmul
+// sweeps of the benchmark models' shapes on synthetic Q8_0 weights.
+void bench_matmul(const BenchFlags& f) {
+    MatmulBenchOptions opts;
+    opts.threads = f.engine.threads;
+    std::printf("CPU matmul, Q8_0 weights, %s kernels, %d threads (0: all cores)\n",
+                kern::isa_name(kern::best_isa()), f.engine.threads);
+    run_matmul_bench(opts, [](const MatmulBenchResult& r) {
+        std::printf("%s\n", format_matmul_bench_result(r).c_str());
+        std::fflush(stdout);
+    });
+}
+
 void bench(const BenchFlags& f) {
+    if (f.matmul) return bench_matmul(f);
+    if (f.engine.model.empty()) throw CliError("bench: -m MODEL is required (or --matmul)");
     EngineConfig config = engine_config(f.engine);
     if (f.parallel.empty()) {
         bench_single(f, config);
@@ -281,6 +301,7 @@ void add_bench_command(CLI::App& app) {
     auto flags = std::make_shared<BenchFlags>();
     auto* cmd = app.add_subcommand("bench", "measure prefill and decode speed");
     add_engine_flags(cmd, flags->engine);
+    cmd->get_option("--model")->required(false);  // not with --matmul; checked in bench()
     cmd->add_option("-p,--n-prompt", flags->n_prompt, "prompt tokens for the prefill test")
         ->check(CLI::Range(0, 1 << 20));
     cmd->add_option("-n,--n-gen", flags->n_gen, "tokens for the decode test")
@@ -297,6 +318,9 @@ void add_bench_command(CLI::App& app) {
     cmd->add_flag("--json", flags->json,
                   "print {\"pp_tok_s\": ..., \"tg_tok_s\": ...} only (with --parallel: a list of "
                   "{\"parallel\": P, \"pp_tok_s\": ..., \"tg_tok_s\": ...})");
+    cmd->add_flag("--matmul", flags->matmul,
+                  "CPU matmul micro benchmarks (matrix-vector GB/s, GEMM GOP/s, model sweeps) on "
+                  "synthetic weights; no model needed");
     cmd->callback([flags] { bench(*flags); });
 }
 

@@ -99,6 +99,12 @@ class TestCliRun : public QObject {
         QVERIFY(j["tg_tok_s"].get<double>() > 0);
     }
 
+    void bench_without_model_says_so() {
+        auto r = run_folio({"bench", "-p", "32"});
+        QVERIFY(r.exit_code != 0);
+        QVERIFY2(r.err.contains("-m MODEL is required"), qPrintable(r.err));
+    }
+
     void engine_flags_keep_output() {
         // A tiny KV budget, no prefix caching and 2-token prefill chunks: same story.
         auto r =

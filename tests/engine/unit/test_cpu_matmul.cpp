@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backend/cpu/cpu_matmul.h"
+#include "backend/cpu/cpu_matmul_bench.h"
 #include "tensor/quants.h"
 
 using namespace folio;
@@ -212,6 +213,30 @@ class TestCpuMatmul : public QObject {
         matmul_st(*w, c.x.data(), c.ldx, 3, y2.data(), 16);
         QVERIFY(y1 == y2);
         folio::matmul(*w, c.x.data(), c.ldx, 0, y1.data(), 16, pool);  // no tokens: no-op
+    }
+
+    // `folio bench --matmul`: one result per measurement, in order, with plausible figures.
+    void matmul_bench_reports_every_measurement() {
+        folio::MatmulBenchOptions opts;
+        opts.threads = 2;
+        opts.gemm_tokens = 8;
+        opts.min_seconds = 0.01;
+        opts.shapes = {{64, 256}};
+        opts.models = {};
+        opts.onednn = false;
+        int progress = 0;
+        const auto results =
+            folio::run_matmul_bench(opts, [&](const folio::MatmulBenchResult&) { ++progress; });
+        QCOMPARE(results.size(), size_t{2});  // the matvec and the gemm of the one shape
+        QCOMPARE(progress, 2);
+        QVERIFY(results[0].name.find("matvec 64x256") != std::string::npos);
+        QVERIFY(results[1].name.find("gemm 64x256 n=8") != std::string::npos);
+        for (const auto& r : results) {
+            QVERIFY(r.seconds > 0);
+            QVERIFY(r.gops_per_s > 0);
+            QVERIFY(!folio::format_matmul_bench_result(r).empty());
+        }
+        QVERIFY(results[0].gbytes_per_s > 0);
     }
 };
 
