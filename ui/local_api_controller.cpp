@@ -7,6 +7,7 @@
 #include <exception>
 #include <random>
 #include <string_view>
+#include <utility>
 
 #include "engine_client.h"
 #include "folio/engine.h"
@@ -51,6 +52,8 @@ LocalApiController::LocalApiController(EngineClient* client, folio::store::Libra
             emit canStartChanged();
             emit snippetChanged();
         });
+        // A running API follows the model the app loads (and lets the old one go).
+        connect(m_client, &EngineClient::modelLoaded, this, [this] { followLoadedModel(); });
     }
 }
 
@@ -213,15 +216,31 @@ void LocalApiController::start() {
                     m_servedEngine = engine;
                     m_running = true;
                     m_statsTimer.start();
+                    if (m_client && m_client->engine() != engine) m_restartPending = true;
                 } else {
                     setLastError(tr("The API could not start: %1").arg(error));
                 }
                 emit runningChanged();
                 emit canStartChanged();
                 refreshStats();
+                if (m_restartPending) followLoadedModel();
             },
             Qt::QueuedConnection);
     });
+}
+
+void LocalApiController::followLoadedModel() {
+    if (!m_client || !m_client->engine()) return;
+    if (m_busy) {  // starting or stopping: decide once that is over
+        m_restartPending = true;
+        return;
+    }
+    if (!m_running || m_servedEngine == m_client->engine()) {
+        m_restartPending = false;
+        return;
+    }
+    m_restartPending = true;  // stop() ends by starting again with the loaded model
+    stop();
 }
 
 void LocalApiController::stop(int graceMs) {
@@ -243,6 +262,7 @@ void LocalApiController::stop(int graceMs) {
                 refreshStats();
                 emit runningChanged();
                 emit canStartChanged();
+                if (std::exchange(m_restartPending, false)) start();
             },
             Qt::QueuedConnection);
     });

@@ -6,6 +6,8 @@
 // there (running requests may finish for a few seconds); runningChanged / lastErrorChanged report
 // the outcome. requestCount and tokensPerSecond are polled by a QTimer while running. Port, key
 // and origins apply at the next start; with a Library they are remembered in its settings table.
+// When the app loads another model while the API runs, the API restarts on it (requests in
+// flight get the usual grace), so it never serves a model the window no longer shows.
 #include <QObject>
 #include <QString>
 #include <QStringList>
@@ -81,6 +83,9 @@ class LocalApiController : public QObject {
     void copySnippet();
     // Polls requestCount and tokensPerSecond (the timer calls it; tests may too).
     void refreshStats();
+    // Restarts a running API on the model EngineClient has loaded now (the old engine is let
+    // go); while starting or stopping, once that is over.
+    void followLoadedModel();
 
   signals:
     void runningChanged();
@@ -106,6 +111,7 @@ class LocalApiController : public QObject {
     QTimer m_statsTimer;
     bool m_running = false;
     bool m_busy = false;
+    bool m_restartPending = false;  // start again once the stop in flight is over
     int m_port = 8080;
     QString m_apiKey;
     QStringList m_allowedOrigins;

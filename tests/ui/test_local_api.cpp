@@ -81,6 +81,7 @@ class TestLocalApi : public QObject {
     void refusesToStartWithoutModel();
     void servesTheModelWithItsKey();
     void reportsAPortInUse();
+    void followsTheLoadedModel();
     void settingsRoundTripThroughTheLibrary();
     void pagesLoadWithoutWarnings();
     void themeAppliesLive();
@@ -218,6 +219,43 @@ void TestLocalApi::reportsAPortInUse() {
     QVERIFY2(api.lastError().contains(QStringLiteral("cannot bind")), qPrintable(api.lastError()));
     QCOMPARE(errors.count(), 1);
     QVERIFY(api.canStart());  // free the port (or pick another) and try again
+}
+
+// The app loads another model while the API runs: the API restarts on it, on the same port and
+// key, and no longer offers the old one.
+void TestLocalApi::followsTheLoadedModel() {
+    EngineClient client(m_store);
+    QSignalSpy loaded(&client, &EngineClient::modelLoaded);
+    client.loadModel(
+        QString::fromStdString(folio::test::shared_path("models/stories260K.gguf").string()));
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    LocalApiController api(&client, nullptr);
+    const int port = freePort();
+    api.setPort(port);
+    api.start();
+    QTRY_VERIFY_WITH_TIMEOUT(api.running(), 10000);
+    httplib::Client http("127.0.0.1", port);
+    http.set_read_timeout(30, 0);
+    auto before = http.Get("/v1/models", bearer(api.apiKey()));
+    QVERIFY(before && before->body.find("\"stories260K\"") != std::string::npos);
+
+    QSignalSpy running(&api, &LocalApiController::runningChanged);
+    client.loadModel(
+        QString::fromStdString(folio::test::shared_path("models/micro-llama-Q8_0.gguf").string()));
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(running.count() >= 2 && api.running() && !api.busy(), 20000);
+    QCOMPARE(api.port(), port);
+    auto after = http.Get("/v1/models", bearer(api.apiKey()));
+    QVERIFY(after);
+    QCOMPARE(after->status, 200);
+    QVERIFY2(after->body.find("\"micro-llama-Q8_0\"") != std::string::npos, after->body.c_str());
+    QVERIFY(after->body.find("stories260K") == std::string::npos);
+    const std::string body = R"({"model": "micro-llama-Q8_0", "prompt": "Hello", "max_tokens": 4})";
+    auto completion = http.Post("/v1/completions", bearer(api.apiKey()), body, "application/json");
+    QVERIFY(completion);
+    QCOMPARE(completion->status, 200);
+    api.stop();
+    QTRY_VERIFY_WITH_TIMEOUT(!api.running() && !api.busy(), 10000);
 }
 
 void TestLocalApi::settingsRoundTripThroughTheLibrary() {
