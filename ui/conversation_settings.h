@@ -61,6 +61,9 @@ class ConversationSettings : public QObject {
     Q_INVOKABLE bool setModelId(qint64 modelId);
     // Re-reads the library's models into modelChoices.
     Q_INVOKABLE void refreshModels();
+    // Emits modelWanted again when the conversation's model is not the loaded one (e.g. once a
+    // reply that kept it from loading is over).
+    void requestModel();
 
   signals:
     void changed();
@@ -71,7 +74,6 @@ class ConversationSettings : public QObject {
     void load();
     bool saveSampling(double temperature, double topP, int maxTokens);
     void fail(const QString& message);
-    void requestModel();
 
     std::shared_ptr<folio::store::ConversationStore> m_store;
     std::shared_ptr<folio::store::Library> m_library;

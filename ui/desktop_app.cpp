@@ -86,6 +86,8 @@ bool DesktopApp::start() {
             [this] { m_client->measureConversation(m_conversations->currentId()); });
     connect(m_client, &EngineClient::modelLoaded, m_client,
             [this] { m_client->measureConversation(m_conversations->currentId()); });
+    connect(m_client, &EngineClient::replyFinished, m_chatSettings,
+            [this] { m_chatSettings->requestModel(); });
     connect(m_chatSettings, &ConversationSettings::modelWanted, m_client,
             [this](const QString& path) {
                 if (!m_client->busy()) m_client->loadModel(path);
