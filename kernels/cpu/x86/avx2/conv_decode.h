@@ -8,6 +8,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/cpu/kernels.h"
 #include "kernels/cpu/x86/avx2/avx2_util.h"
 #include "tensor/dtype.h"
 
@@ -209,6 +210,33 @@ inline void decode_q2_K(const void* row, int64_t cols, int8_t* q, float* sc, flo
 }
 
 using DecodeFn = void (*)(const void* row, int64_t cols, int8_t* q, float* sc, float* bias);
+
+// Registers every converted-panel type (its decoder, sub-block size and whether it has a bias)
+// in one ISA's table. Maker::make<SUB, BIAS, Decode>() builds that ISA's kernel from its own
+// internal templates, so each translation unit keeps its own instruction set.
+template <class Maker>
+void register_conv_kernels(KernelTable& t) {
+    static const ConvGemmKernel kQ4_0 = Maker::template make<32, false, decode_q4_0>();
+    static const ConvGemmKernel kQ5_0 = Maker::template make<32, false, decode_q5_0>();
+    static const ConvGemmKernel kIQ4_NL = Maker::template make<32, false, decode_iq4_nl>();
+    static const ConvGemmKernel kQ4_1 = Maker::template make<32, true, decode_q4_1>();
+    static const ConvGemmKernel kQ5_1 = Maker::template make<32, true, decode_q5_1>();
+    static const ConvGemmKernel kQ4_K = Maker::template make<32, true, decode_q45_K<false>>();
+    static const ConvGemmKernel kQ5_K = Maker::template make<32, true, decode_q45_K<true>>();
+    static const ConvGemmKernel kQ6_K = Maker::template make<16, false, decode_q6_K>();
+    static const ConvGemmKernel kQ3_K = Maker::template make<16, false, decode_q3_K>();
+    static const ConvGemmKernel kQ2_K = Maker::template make<16, true, decode_q2_K>();
+    t.conv[type_index(DType::Q4_0)] = &kQ4_0;
+    t.conv[type_index(DType::Q5_0)] = &kQ5_0;
+    t.conv[type_index(DType::IQ4_NL)] = &kIQ4_NL;
+    t.conv[type_index(DType::Q4_1)] = &kQ4_1;
+    t.conv[type_index(DType::Q5_1)] = &kQ5_1;
+    t.conv[type_index(DType::Q4_K)] = &kQ4_K;
+    t.conv[type_index(DType::Q5_K)] = &kQ5_K;
+    t.conv[type_index(DType::Q6_K)] = &kQ6_K;
+    t.conv[type_index(DType::Q3_K)] = &kQ3_K;
+    t.conv[type_index(DType::Q2_K)] = &kQ2_K;
+}
 
 }  // namespace
 }  // namespace folio::kern::conv

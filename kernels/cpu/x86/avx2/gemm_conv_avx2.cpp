@@ -233,36 +233,19 @@ void gemm(const void* panels, int np, int64_t cols, const void* act, size_t act_
     }
 }
 
-template <int SUB, bool BIAS, DecodeFn Decode>
-constexpr ConvGemmKernel make() {
-    return {kRows,     panel_bytes<SUB>, convert<SUB, Decode>,
-            act_bytes, quantize_act,     gemm<SUB, BIAS>};
-}
-
-const ConvGemmKernel kQ4_0 = make<32, false, decode_q4_0>();
-const ConvGemmKernel kQ5_0 = make<32, false, decode_q5_0>();
-const ConvGemmKernel kIQ4_NL = make<32, false, decode_iq4_nl>();
-const ConvGemmKernel kQ4_1 = make<32, true, decode_q4_1>();
-const ConvGemmKernel kQ5_1 = make<32, true, decode_q5_1>();
-const ConvGemmKernel kQ4_K = make<32, true, decode_q45_K<false>>();
-const ConvGemmKernel kQ5_K = make<32, true, decode_q45_K<true>>();
-const ConvGemmKernel kQ6_K = make<16, false, decode_q6_K>();
-const ConvGemmKernel kQ3_K = make<16, false, decode_q3_K>();
-const ConvGemmKernel kQ2_K = make<16, true, decode_q2_K>();
+// Builds this ISA's kernel for a type (conv::register_conv_kernels lists the types).
+struct Maker {
+    template <int SUB, bool BIAS, DecodeFn Decode>
+    static constexpr ConvGemmKernel make() {
+        return {kRows,     panel_bytes<SUB>, convert<SUB, Decode>,
+                act_bytes, quantize_act,     gemm<SUB, BIAS>};
+    }
+};
 
 }  // namespace
 
 void register_avx2_conv(KernelTable& t) {
-    t.conv[type_index(DType::Q4_0)] = &kQ4_0;
-    t.conv[type_index(DType::Q5_0)] = &kQ5_0;
-    t.conv[type_index(DType::IQ4_NL)] = &kIQ4_NL;
-    t.conv[type_index(DType::Q4_1)] = &kQ4_1;
-    t.conv[type_index(DType::Q5_1)] = &kQ5_1;
-    t.conv[type_index(DType::Q4_K)] = &kQ4_K;
-    t.conv[type_index(DType::Q5_K)] = &kQ5_K;
-    t.conv[type_index(DType::Q6_K)] = &kQ6_K;
-    t.conv[type_index(DType::Q3_K)] = &kQ3_K;
-    t.conv[type_index(DType::Q2_K)] = &kQ2_K;
+    register_conv_kernels<Maker>(t);
 }
 
 }  // namespace folio::kern
