@@ -14,6 +14,40 @@
 
 namespace {
 
+// Keeps the reply that streams in saved as it grows: at its first text, then at most once a
+// second, so a crash or a kill loses at most the last second of it. Runs on the worker thread
+// (the store is thread-safe); a failed save (e.g. the conversation was deleted) is left to
+// finishReply to report.
+class ReplyCheckpoint {
+  public:
+    ReplyCheckpoint(folio::store::ConversationStore& store, int64_t conversationId)
+        : m_store(store), m_conversationId(conversationId) {}
+
+    void save(const std::string& reply) {
+        const auto now = std::chrono::steady_clock::now();
+        if (m_failed || (m_id > 0 && now - m_last < std::chrono::seconds(1))) return;
+        try {
+            if (m_id == 0) {
+                m_id = m_store.add_message(m_conversationId, "assistant", reply);
+            } else {
+                m_store.update_message(m_id, reply);
+            }
+            m_last = now;
+        } catch (const std::exception&) {
+            m_failed = true;
+        }
+    }
+    // The saved message's id; 0 when nothing was saved.
+    int64_t id() const { return m_id; }
+
+  private:
+    folio::store::ConversationStore& m_store;
+    int64_t m_conversationId;
+    int64_t m_id = 0;
+    bool m_failed = false;
+    std::chrono::steady_clock::time_point m_last;
+};
+
 double secondsBetween(std::chrono::steady_clock::time_point a,
                       std::chrono::steady_clock::time_point b) {
     return b > a ? std::chrono::duration<double>(b - a).count() : 0.0;
@@ -227,6 +261,7 @@ void EngineClient::runReply(std::shared_ptr<ReplyJob> job) {
     const std::shared_ptr<const folio::chat::ChatTemplate> tmpl = m_template;
     const qint64 conversationId = job->conversationId;
     std::string reply;
+    ReplyCheckpoint checkpoint(*m_store, conversationId);
     QVariantMap stats{{"tokens", 0},
                       {"seconds", 0.0},
                       {"tokensPerSecond", 0.0},
@@ -262,6 +297,7 @@ void EngineClient::runReply(std::shared_ptr<ReplyJob> job) {
                     generated += static_cast<int>(c.token_ids.size());
                     if (c.text.empty()) continue;
                     reply += c.text;
+                    checkpoint.save(reply);
                     const auto now = std::chrono::steady_clock::now();
                     if (firstToken == std::chrono::steady_clock::time_point{}) firstToken = now;
                     const double seconds = secondsBetween(firstToken, now);
@@ -295,14 +331,22 @@ void EngineClient::runReply(std::shared_ptr<ReplyJob> job) {
         stats["finishReason"] = QStringLiteral("error");
         stats["error"] = QString::fromStdString(e.what());
     }
-    post([this, conversationId, reply, stats] { finishReply(conversationId, reply, stats); });
+    post([this, conversationId, reply, stats, savedId = checkpoint.id()] {
+        finishReply(conversationId, reply, stats, savedId);
+    });
 }
 
-void EngineClient::finishReply(qint64 conversationId, const std::string& reply, QVariantMap stats) {
+void EngineClient::finishReply(qint64 conversationId, const std::string& reply, QVariantMap stats,
+                               qint64 savedId) {
     if (m_worker.joinable()) m_worker.join();
     if (!reply.empty()) {
         try {
-            const qint64 id = m_store->add_message(conversationId, "assistant", reply);
+            qint64 id = savedId;
+            if (id > 0) {
+                m_store->update_message(id, reply);  // the whole reply over the last checkpoint
+            } else {
+                id = m_store->add_message(conversationId, "assistant", reply);
+            }
             stats["messageId"] = id;
             emit messageSaved(conversationId, id, QStringLiteral("assistant"),
                               QString::fromStdString(reply));

@@ -4,8 +4,9 @@
 // Lives on the GUI thread; never blocks it. loadModel() loads on a thread of its own; each reply
 // runs on a worker thread that renders the conversation with the model's chat template (a plain
 // one for models without), submits it and forwards the engine's deltas as queued signals.
-// Messages are saved to the ConversationStore: the user's when sent, the assistant's (also a
-// partial one after stop()) just before replyFinished.
+// Messages are saved to the ConversationStore: the user's when sent; the assistant's as it
+// streams (at its first text, then about once a second, so a crash loses at most a second of
+// it) and whole just before replyFinished (also a partial one after stop()).
 //
 // Signals for one reply, in order: messageSaved(user), replyStarted, contextTrimmed,
 // tokenDelta..., then messageSaved(assistant) unless it is empty, then replyFinished. Errors
@@ -132,7 +133,9 @@ class EngineClient : public QObject {
     // The conversation's messages, system prompt and sampling from the store; throws StoreError.
     std::shared_ptr<ReplyJob> prepareJob(qint64 conversationId) const;
     void runReply(std::shared_ptr<ReplyJob> job);
-    void finishReply(qint64 conversationId, const std::string& reply, QVariantMap stats);
+    // savedId: the message the worker's checkpoints saved the reply to (0: none yet).
+    void finishReply(qint64 conversationId, const std::string& reply, QVariantMap stats,
+                     qint64 savedId);
     void failBeforeReply(qint64 conversationId, const QString& error);
 
     std::shared_ptr<folio::store::ConversationStore> m_store;

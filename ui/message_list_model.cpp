@@ -102,6 +102,10 @@ void MessageListModel::reload() {
             m_rows.clear();  // the conversation list reports store errors
         }
         if (m_replyConversation == m_conversationId) {
+            // The reply streaming in is saved as it grows: its stored part is the last row.
+            if (!m_rows.empty() && m_rows.back().role == QLatin1String("assistant")) {
+                m_rows.pop_back();
+            }
             m_rows.push_back({0, QStringLiteral("assistant"), m_replyText, true});
         }
     }

@@ -52,6 +52,7 @@ class TestChat : public QObject {
     void regenerateReplacesTheLastReply();
     void editAndResendReplacesTheRest();
     void copiesToTheClipboard();
+    void savesTheReplyAsItStreams();
     void conversationSettingsApplyAndPersist();
     void conversationSettingsRefuseBadValues();
     void conversationModelIsRequested();
@@ -250,6 +251,38 @@ void TestChat::copiesToTheClipboard() {
     MessageListModel messages(m_store, m_client.get());
     messages.copyToClipboard(QStringLiteral("int x = 1;"));
     QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("int x = 1;"));
+}
+
+// A crash mid-reply loses at most the last second of it: the reply is in the store from its
+// first text on, as one message that grows, and the list shows it once.
+void TestChat::savesTheReplyAsItStreams() {
+    const qint64 c = m_store->create_conversation("checkpoint");
+    MessageListModel messages(m_store, m_client.get());
+    Tester tester(&messages, Tester::FailureReportingMode::QtTest);
+    messages.setConversationId(c);
+    std::vector<folio::store::MessageRecord> atFirstDelta;
+    int rowsAfterReload = 0;
+    QMetaObject::Connection first;
+    first = connect(m_client.get(), &EngineClient::tokenDelta, this, [&] {
+        disconnect(first);
+        atFirstDelta = m_store->messages(c);  // before finishReply ran
+        messages.reload();                    // e.g. the conversation reopened mid-reply
+        rowsAfterReload = messages.rowCount();
+    });
+    const QVariantMap stats = reply([&] { return m_client->sendMessage(c, "Once upon a time"); });
+    QCOMPARE(atFirstDelta.size(), size_t{2});
+    QCOMPARE(atFirstDelta[1].role, std::string("assistant"));
+    QVERIFY(!atFirstDelta[1].content.empty());
+    QCOMPARE(rowsAfterReload, 2);  // the saved part is not shown twice
+    const auto after = m_store->messages(c);
+    QCOMPARE(after.size(), size_t{2});  // one message, grown, not a second one
+    QCOMPARE(after[1].id, atFirstDelta[1].id);
+    QCOMPARE(stats.value("messageId").toLongLong(), after[1].id);
+    QVERIFY(after[1].content.starts_with(atFirstDelta[1].content));
+    QCOMPARE(messages.rowCount(), 2);
+    QCOMPARE(messages.index(1).data(MessageListModel::ContentRole).toString(),
+             QString::fromStdString(after[1].content));
+    QCOMPARE(messages.index(1).data(MessageListModel::StreamingRole).toBool(), false);
 }
 
 void TestChat::conversationSettingsApplyAndPersist() {
