@@ -327,6 +327,7 @@ void TestDesktopE2e::commandLineModelJoinsTheLibrary() {
         QQuickItem* label = findItem(app->window(), "statusLabel");
         QVERIFY(label);
         QCOMPARE(label->property("text").toString(), status);
+        QTRY_VERIFY(!label->property("truncated").toBool());  // the whole reason shows
         QTRY_COMPARE(app->library()->rowCount(), 1);
         if (path == bad) screenshot(app->window(), QStringLiteral("bad_model.png"));
     }
@@ -385,6 +386,8 @@ void TestDesktopE2e::dataFolderAppliesAtTheNextStart() {
         screenshot(window, QStringLiteral("settings_dark_window.png"));
         QTest::keyClick(window, Qt::Key_2, Qt::ControlModifier);
         QTRY_VERIFY(findItem(window, "modelsPage")->isVisible());
+        // The library list sits right under its title (no space left by the hidden card).
+        QTRY_VERIFY(findItem(window, "libraryView")->y() < 60);
         screenshot(window, QStringLiteral("models_dark.png"));
         settings->setTheme(QStringLiteral("system"));
     }

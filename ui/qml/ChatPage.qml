@@ -148,6 +148,9 @@ Item {
                 Label {
                     objectName: "statusLabel"
                     Layout.fillWidth: true
+                    // Errors (a model that cannot load) are long: wrap them, never cut them.
+                    wrapMode: Text.Wrap
+                    maximumLineCount: 4
                     elide: Text.ElideRight
                     font.bold: true
                     text: client.modelReady ? client.modelName : client.status
