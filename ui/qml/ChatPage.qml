@@ -281,6 +281,8 @@ Item {
 
             Label {
                 objectName: "contextNotice"
+                // Changes while another page shows: Qt 6.4's layouts would keep stale space.
+                Layout.preferredHeight: visible ? implicitHeight : 0
                 visible: messages.contextNotice !== ""
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
@@ -465,6 +467,8 @@ Item {
 
             Label {
                 objectName: "errorLabel"
+                // Changes while another page shows: Qt 6.4's layouts would keep stale space.
+                Layout.preferredHeight: visible ? implicitHeight : 0
                 visible: client.lastError !== ""
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
