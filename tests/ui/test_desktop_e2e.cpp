@@ -218,8 +218,10 @@ void TestDesktopE2e::modelsPageSearchesTheHub() {
     // The first-run card lists the hub's popular GGUF repos, most downloaded first.
     QQuickItem* welcome = findItem(window, "welcomeCard");
     QVERIFY(welcome && welcome->isVisible());
+    QSignalSpy searched(app->hubSearch(), &HubSearchModel::finished);
     clickItem(window, findItem(window, "popularModelsButton"));
-    QTRY_COMPARE_WITH_TIMEOUT(app->hubSearch()->rowCount(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(searched.count(), 1, 10000);
+    QCOMPARE(app->hubSearch()->rowCount(), 2);
     QCOMPARE(app->hubSearch()->index(0).data(Qt::DisplayRole).toString(),
              QStringLiteral("acme/micro-llama-GGUF"));
 
@@ -229,7 +231,8 @@ void TestDesktopE2e::modelsPageSearchesTheHub() {
     QTRY_VERIFY(search->hasActiveFocus());
     for (const char ch : std::string_view("micro")) QTest::keyClick(window, ch);
     QTest::keyClick(window, Qt::Key_Return);
-    QTRY_COMPARE_WITH_TIMEOUT(app->hubSearch()->rowCount(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(searched.count(), 2, 10000);  // this search's results, not stale
+    QCOMPARE(app->hubSearch()->rowCount(), 2);
     QQuickItem* results = findItem(window, "hubResultsView");
     QVERIFY(results);
     QQuickItem* first = nullptr;

@@ -2,6 +2,7 @@
 #include <queue>
 
 #include "tokenizer/pretokenizer.h"
+#include "tokenizer/symbol_merge.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/unicode.h"
 
@@ -9,12 +10,7 @@ namespace folio::detail {
 
 namespace {
 
-struct Symbol {
-    const char* text;
-    size_t n;
-    int prev;
-    int next;
-};
+using Symbol = MergeSymbol;
 
 struct Bigram {
     int left;
@@ -57,22 +53,7 @@ class BpeSession {
             ++index;
             m_symbols.push_back(sym);
         }
-        for (int i = 1; i < static_cast<int>(m_symbols.size()); ++i) add_bigram(i - 1, i);
-
-        while (!m_queue.empty()) {
-            const Bigram bigram = m_queue.top();
-            m_queue.pop();
-            Symbol& left = m_symbols[bigram.left];
-            Symbol& right = m_symbols[bigram.right];
-            // outdated: a side has been merged into something else since the pair was queued
-            if (left.n == 0 || right.n == 0 || left.n + right.n != bigram.size) continue;
-            left.n += right.n;
-            right.n = 0;
-            left.next = right.next;
-            if (right.next >= 0) m_symbols[right.next].prev = bigram.left;
-            add_bigram(left.prev, bigram.left);
-            add_bigram(bigram.left, left.next);
-        }
+        merge_symbols(m_symbols, m_queue, [this](int l, int r) { add_bigram(l, r); });
 
         for (const Symbol& sym : m_symbols) {
             if (sym.n == 0) continue;

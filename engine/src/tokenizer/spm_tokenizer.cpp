@@ -2,6 +2,7 @@
 #include <queue>
 #include <unordered_map>
 
+#include "tokenizer/symbol_merge.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/unicode.h"
 
@@ -9,12 +10,7 @@ namespace folio::detail {
 
 namespace {
 
-struct Symbol {
-    const char* text;
-    size_t n;
-    int prev;
-    int next;
-};
+using Symbol = MergeSymbol;
 
 struct Bigram {
     int left;
@@ -48,22 +44,7 @@ class SpmSession {
         }
         if (m_symbols.empty()) return;
 
-        for (int i = 1; i < static_cast<int>(m_symbols.size()); ++i) try_add_bigram(i - 1, i);
-
-        while (!m_queue.empty()) {
-            const Bigram bigram = m_queue.top();
-            m_queue.pop();
-            Symbol& left = m_symbols[bigram.left];
-            Symbol& right = m_symbols[bigram.right];
-            // skip pairs where one side has changed since the pair was queued
-            if (left.n == 0 || right.n == 0 || left.n + right.n != bigram.size) continue;
-            left.n += right.n;
-            right.n = 0;
-            left.next = right.next;
-            if (right.next >= 0) m_symbols[right.next].prev = bigram.left;
-            try_add_bigram(left.prev, bigram.left);
-            try_add_bigram(bigram.left, left.next);
-        }
+        merge_symbols(m_symbols, m_queue, [this](int l, int r) { try_add_bigram(l, r); });
 
         for (int i = 0; i != -1; i = m_symbols[i].next) resegment(m_symbols[i], out);
     }
