@@ -1,6 +1,5 @@
 // ConversationStore: CRUD over the conversations and messages tables (schema v2; settings columns
 // v4).
-#include <chrono>
 #include <mutex>
 
 #include "folio/store.h"
@@ -8,12 +7,6 @@
 
 namespace folio::store {
 namespace {
-
-int64_t now_s() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 constexpr const char* kConversationColumns =
     "SELECT id, title, coalesce(model_id, 0), created, updated, system_prompt, sampling "
@@ -42,7 +35,7 @@ struct ConversationStore::Impl {
 
     void touch(int64_t conversation_id) {
         Statement st(*db, "UPDATE conversations SET updated = ? WHERE id = ?");
-        st.bind(1, now_s()).bind(2, conversation_id).run();
+        st.bind(1, unix_now()).bind(2, conversation_id).run();
     }
     // Runs an UPDATE of one conversation column; throws when no row had that id.
     void update_column(int64_t id, const char* sql, const std::string& value) {
@@ -75,9 +68,7 @@ std::vector<ConversationRecord> ConversationStore::conversations() const {
     std::lock_guard lock(m_impl->mu);
     Statement st(*m_impl->db,
                  std::string(kConversationColumns) + " ORDER BY updated DESC, id DESC");
-    std::vector<ConversationRecord> out;
-    while (st.step()) out.push_back(read_conversation(st));
-    return out;
+    return st.rows(read_conversation);
 }
 
 std::optional<ConversationRecord> ConversationStore::find_conversation(int64_t id) const {
@@ -90,7 +81,7 @@ std::optional<ConversationRecord> ConversationStore::find_conversation(int64_t i
 
 int64_t ConversationStore::create_conversation(const std::string& title, int64_t model_id) {
     std::lock_guard lock(m_impl->mu);
-    const int64_t now = now_s();
+    const int64_t now = unix_now();
     Statement st(
         *m_impl->db,
         "INSERT INTO conversations (title, model_id, created, updated) VALUES (?, ?, ?, ?)");
@@ -149,9 +140,7 @@ std::vector<ConversationRecord> ConversationStore::search_conversations(
                      "WHERE m.conversation_id = conversations.id AND m.content LIKE ?1 "
                      "ESCAPE '\\') ORDER BY updated DESC, id DESC");
     st.bind(1, contains_pattern(text));
-    std::vector<ConversationRecord> out;
-    while (st.step()) out.push_back(read_conversation(st));
-    return out;
+    return st.rows(read_conversation);
 }
 
 void ConversationStore::delete_conversation(int64_t id) {
@@ -169,12 +158,10 @@ std::vector<MessageRecord> ConversationStore::messages(int64_t conversation_id) 
                  "SELECT id, conversation_id, role, content, created FROM messages "
                  "WHERE conversation_id = ? ORDER BY id");
     st.bind(1, conversation_id);
-    std::vector<MessageRecord> out;
-    while (st.step()) {
-        out.push_back({st.column_int(0), st.column_int(1), st.column_text(2), st.column_text(3),
-                       st.column_int(4)});
-    }
-    return out;
+    return st.rows([](const Statement& r) {
+        return MessageRecord{r.column_int(0), r.column_int(1), r.column_text(2), r.column_text(3),
+                             r.column_int(4)};
+    });
 }
 
 int64_t ConversationStore::add_message(int64_t conversation_id, const std::string& role,
@@ -185,7 +172,7 @@ int64_t ConversationStore::add_message(int64_t conversation_id, const std::strin
     Statement st(*m_impl->db,
                  "INSERT INTO messages (conversation_id, role, content, created) "
                  "VALUES (?, ?, ?, ?)");
-    st.bind(1, conversation_id).bind(2, role).bind(3, content).bind(4, now_s()).run();
+    st.bind(1, conversation_id).bind(2, role).bind(3, content).bind(4, unix_now()).run();
     const int64_t id = m_impl->db->last_insert_rowid();
     m_impl->touch(conversation_id);
     tx.commit();

@@ -1,5 +1,4 @@
 // DocumentStore: the documents and document_results tables (schema v2 and v3).
-#include <chrono>
 #include <mutex>
 
 #include "folio/store.h"
@@ -7,15 +6,7 @@
 
 namespace folio::store {
 
-namespace {
-
-int64_t now_s() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 struct DocumentStore::Impl {
     mutable std::mutex mu;
@@ -36,7 +27,7 @@ int64_t DocumentStore::add_document(const std::string& path, const std::string& 
                  "INSERT INTO documents (path, title, sha256, added) VALUES (?, ?, ?, ?) "
                  "ON CONFLICT(path) DO UPDATE SET title = excluded.title, "
                  "sha256 = excluded.sha256 RETURNING id");
-    st.bind(1, path).bind(2, title).bind(3, sha256).bind(4, now_s());
+    st.bind(1, path).bind(2, title).bind(3, sha256).bind(4, unix_now());
     if (!st.step()) throw StoreError("could not add the document " + path);
     const int64_t id = st.column_int(0);
     st.reset();
@@ -57,12 +48,10 @@ std::vector<DocumentRecord> DocumentStore::documents() const {
     Statement st(
         *m_impl->db,
         "SELECT id, path, title, sha256, added FROM documents ORDER BY added DESC, id DESC");
-    std::vector<DocumentRecord> out;
-    while (st.step()) {
-        out.push_back({st.column_int(0), st.column_text(1), st.column_text(2), st.column_text(3),
-                       st.column_int(4)});
-    }
-    return out;
+    return st.rows([](const Statement& r) {
+        return DocumentRecord{r.column_int(0), r.column_text(1), r.column_text(2), r.column_text(3),
+                              r.column_int(4)};
+    });
 }
 
 void DocumentStore::remove_document(int64_t id) {
@@ -83,7 +72,7 @@ int64_t DocumentStore::add_result(int64_t document_id, const std::string& task,
     Statement st(*m_impl->db,
                  "INSERT INTO document_results (document_id, task, question, result, created) "
                  "VALUES (?, ?, ?, ?, ?)");
-    st.bind(1, document_id).bind(2, task).bind(3, question).bind(4, result).bind(5, now_s());
+    st.bind(1, document_id).bind(2, task).bind(3, question).bind(4, result).bind(5, unix_now());
     st.run();
     return m_impl->db->last_insert_rowid();
 }
@@ -94,12 +83,10 @@ std::vector<DocumentResultRecord> DocumentStore::results(int64_t document_id) co
                  "SELECT id, document_id, task, question, result, created FROM document_results "
                  "WHERE document_id = ? ORDER BY id");
     st.bind(1, document_id);
-    std::vector<DocumentResultRecord> out;
-    while (st.step()) {
-        out.push_back({st.column_int(0), st.column_int(1), st.column_text(2), st.column_text(3),
-                       st.column_text(4), st.column_int(5)});
-    }
-    return out;
+    return st.rows([](const Statement& r) {
+        return DocumentResultRecord{r.column_int(0),  r.column_int(1),  r.column_text(2),
+                                    r.column_text(3), r.column_text(4), r.column_int(5)};
+    });
 }
 
 void DocumentStore::remove_result(int64_t result_id) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -21,12 +20,6 @@ namespace folio::store {
 namespace fs = std::filesystem;
 
 namespace {
-
-int64_t now_s() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 DownloadState parse_state(const std::string& s) {
     if (s == "running") return DownloadState::Running;
@@ -176,12 +169,9 @@ struct Library::Impl {
                      "SELECT file, path, size, sha256 FROM model_files WHERE model_id = ? "
                      "ORDER BY id");
         st.bind(1, model_id);
-        std::vector<ModelFile> out;
-        while (st.step()) {
-            out.push_back(
-                {st.column_text(0), st.column_text(1), st.column_int(2), st.column_text(3)});
-        }
-        return out;
+        return st.rows([](const Statement& r) {
+            return ModelFile{r.column_text(0), r.column_text(1), r.column_int(2), r.column_text(3)};
+        });
     }
 
     std::vector<ModelRecord> query_models(const std::string& where, int64_t id,
@@ -190,8 +180,7 @@ struct Library::Impl {
         int i = 1;
         if (id != 0) st.bind(i++, id);
         for (const auto& t : texts) st.bind(i++, t);
-        std::vector<ModelRecord> out;
-        while (st.step()) out.push_back(read_model(st));
+        std::vector<ModelRecord> out = st.rows(read_model);
         for (auto& m : out) m.files = files_of(m.id);
         return out;
     }
@@ -376,7 +365,7 @@ int64_t Library::add_model(ModelRecord m) {
                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)");
     ins.bind(1, m.repo).bind(2, m.revision).bind(3, m.file).bind(4, m.path.string());
     ins.bind(5, m.size).bind(6, m.sha256).bind(7, m.architecture).bind(8, m.parameters);
-    ins.bind(9, m.context_length).bind(10, m.weight_type).bind(11, now_s());
+    ins.bind(9, m.context_length).bind(10, m.weight_type).bind(11, unix_now());
     ins.run();
     const int64_t id = db.last_insert_rowid();
     Statement file_ins(db,
@@ -416,7 +405,7 @@ void Library::remove_model(int64_t id, bool delete_files) {
 void Library::touch_model(int64_t id) {
     std::lock_guard lock(m_impl->mu);
     Statement st(*m_impl->db, "UPDATE models SET last_used = ? WHERE id = ?");
-    st.bind(1, now_s()).bind(2, id).run();
+    st.bind(1, unix_now()).bind(2, id).run();
 }
 
 int64_t Library::upsert_download(const DownloadRecord& d) {
@@ -437,7 +426,7 @@ int64_t Library::upsert_download(const DownloadRecord& d) {
     st.bind(1, d.repo).bind(2, d.revision).bind(3, d.file).bind(4, d.url);
     st.bind(5, d.expected_size).bind(6, d.sha256).bind(7, d.bytes_done);
     st.bind(8, canonical_text(d.part_path)).bind(9, std::string(download_state_name(d.state)));
-    st.bind(10, d.error).bind(11, now_s());
+    st.bind(10, d.error).bind(11, unix_now());
     if (!st.step()) db.fail("upsert_download");
     const int64_t id = st.column_int(0);
     st.run();
@@ -451,7 +440,7 @@ void Library::update_download(int64_t id, int64_t bytes_done, DownloadState stat
                  "UPDATE downloads SET bytes_done = ?, state = ?, error = ?, "
                  "updated = ? WHERE id = ?");
     st.bind(1, bytes_done).bind(2, std::string(download_state_name(state))).bind(3, error);
-    st.bind(4, now_s()).bind(5, id).run();
+    st.bind(4, unix_now()).bind(5, id).run();
 }
 
 void Library::remove_download(int64_t id) {
@@ -463,9 +452,7 @@ void Library::remove_download(int64_t id) {
 std::vector<DownloadRecord> Library::downloads() const {
     std::lock_guard lock(m_impl->mu);
     Statement st(*m_impl->db, std::string(kDownloadColumns) + " ORDER BY id");
-    std::vector<DownloadRecord> out;
-    while (st.step()) out.push_back(read_download(st));
-    return out;
+    return st.rows(read_download);
 }
 
 std::optional<DownloadRecord> Library::find_download(const std::string& repo,

@@ -46,9 +46,8 @@ void SettingsStore::remove(const std::string& key) {
 std::vector<std::pair<std::string, std::string>> SettingsStore::all() const {
     std::lock_guard lock(m_impl->mu);
     Statement st(*m_impl->db, "SELECT key, value FROM settings ORDER BY key");
-    std::vector<std::pair<std::string, std::string>> out;
-    while (st.step()) out.emplace_back(st.column_text(0), st.column_text(1));
-    return out;
+    return st.rows(
+        [](const Statement& r) { return std::pair(r.column_text(0), r.column_text(1)); });
 }
 
 }  // namespace folio::store

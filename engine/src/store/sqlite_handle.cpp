@@ -1,5 +1,7 @@
 #include "store/sqlite_handle.h"
 
+#include <chrono>
+
 namespace folio::store {
 
 Database::Database(const std::filesystem::path& path) : m_path(path.string()) {
@@ -95,6 +97,12 @@ std::string Statement::column_text(int col) const {
     const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, col));
     return text ? std::string(text, static_cast<size_t>(sqlite3_column_bytes(m_stmt, col)))
                 : std::string();
+}
+
+int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 }  // namespace folio::store

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 #include "folio/store.h"
 
@@ -67,6 +69,14 @@ class Statement {
     std::string column_text(int col) const;
     bool column_is_null(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
 
+    // Steps to the end; each row as read(*this), in order.
+    template <class Read>
+    std::vector<std::invoke_result_t<Read&, const Statement&>> rows(Read read) {
+        std::vector<std::invoke_result_t<Read&, const Statement&>> out;
+        while (step()) out.push_back(read(*this));
+        return out;
+    }
+
   private:
     Database* m_db;
     sqlite3_stmt* m_stmt = nullptr;
@@ -90,5 +100,8 @@ class Transaction {
     Database& m_db;
     bool m_done = false;
 };
+
+// Unix time in seconds (the store's created / updated / added columns).
+int64_t unix_now();
 
 }  // namespace folio::store
