@@ -47,22 +47,44 @@ nlohmann::json withSystemPrompt(const std::string& systemPrompt, const nlohmann:
 FittedChatPrompt fitChatPrompt(const folio::Engine& engine, const folio::chat::ChatTemplate& tmpl,
                                const std::string& systemPrompt, const nlohmann::json& messages,
                                int64_t budget) {
-    size_t from = 0;
-    while (true) {
-        FittedChatPrompt out;
-        out.tokens = chatPromptTokens(engine, tmpl, withSystemPrompt(systemPrompt, messages, from));
-        out.dropped = static_cast<int>(from);
-        if (static_cast<int64_t>(out.tokens.size()) <= budget) return out;
-        const size_t next = nextTurn(messages, from);
-        if (next >= messages.size()) {
-            throw ChatPromptTooLong(
-                "the message is too long for the model's context: the prompt "
-                "needs " +
-                std::to_string(out.tokens.size()) + " tokens, and " + std::to_string(budget) +
-                " fit beside room for the answer");
-        }
-        from = next;
+    const auto promptFrom = [&](size_t from) {
+        return chatPromptTokens(engine, tmpl, withSystemPrompt(systemPrompt, messages, from));
+    };
+    const auto fits = [&](const std::vector<int32_t>& tokens) {
+        return static_cast<int64_t>(tokens.size()) <= budget;
+    };
+    std::vector<int32_t> tokens = promptFrom(0);
+    if (fits(tokens)) return {std::move(tokens), 0};
+
+    // Where the prompt may start: the first message, then each later turn's user message.
+    std::vector<size_t> starts{0};
+    for (size_t next = nextTurn(messages, 0); next < messages.size();
+         next = nextTurn(messages, next)) {
+        starts.push_back(next);
     }
+    size_t lo = 0, hi = starts.size() - 1;
+    if (hi > 0) tokens = promptFrom(starts[hi]);  // the newest turn alone
+    if (!fits(tokens)) {
+        throw ChatPromptTooLong(
+            "the message is too long for the model's context: the prompt "
+            "needs " +
+            std::to_string(tokens.size()) + " tokens, and " + std::to_string(budget) +
+            " fit beside room for the answer");
+    }
+    // Leaving out turns only shortens the prompt, so the fewest to leave out is found by
+    // bisection (a long conversation is rendered a few times, not once per turn).
+    // Invariant: starting at starts[lo] does not fit; starting at starts[hi] does (`tokens`).
+    while (hi - lo > 1) {
+        const size_t mid = lo + (hi - lo) / 2;
+        std::vector<int32_t> candidate = promptFrom(starts[mid]);
+        if (fits(candidate)) {
+            hi = mid;
+            tokens = std::move(candidate);
+        } else {
+            lo = mid;
+        }
+    }
+    return {std::move(tokens), static_cast<int>(starts[hi])};
 }
 
 int64_t chatPromptBudget(int64_t contextLength, const folio::SamplingParams& sampling) {
