@@ -48,6 +48,16 @@ class ReplyCheckpoint {
     std::chrono::steady_clock::time_point m_last;
 };
 
+// replyFinished's stats before anything was generated.
+QVariantMap emptyReplyStats(const QString& finishReason, const QString& error) {
+    return {{"tokens", 0},
+            {"seconds", 0.0},
+            {"tokensPerSecond", 0.0},
+            {"finishReason", finishReason},
+            {"error", error},
+            {"messageId", 0}};
+}
+
 double secondsBetween(std::chrono::steady_clock::time_point a,
                       std::chrono::steady_clock::time_point b) {
     return b > a ? std::chrono::duration<double>(b - a).count() : 0.0;
@@ -241,12 +251,7 @@ bool EngineClient::startReply(qint64 conversationId) {
 void EngineClient::failBeforeReply(qint64 conversationId, const QString& error) {
     m_lastError = error;
     emit stateChanged();
-    emit replyFinished(conversationId, {{"tokens", 0},
-                                        {"seconds", 0.0},
-                                        {"tokensPerSecond", 0.0},
-                                        {"finishReason", QStringLiteral("error")},
-                                        {"error", error},
-                                        {"messageId", 0}});
+    emit replyFinished(conversationId, emptyReplyStats(QStringLiteral("error"), error));
 }
 
 void EngineClient::stop() {
@@ -262,12 +267,7 @@ void EngineClient::runReply(std::shared_ptr<ReplyJob> job) {
     const qint64 conversationId = job->conversationId;
     std::string reply;
     ReplyCheckpoint checkpoint(*m_store, conversationId);
-    QVariantMap stats{{"tokens", 0},
-                      {"seconds", 0.0},
-                      {"tokensPerSecond", 0.0},
-                      {"finishReason", QStringLiteral("abort")},
-                      {"error", QString()},
-                      {"messageId", 0}};
+    QVariantMap stats = emptyReplyStats(QStringLiteral("abort"), QString());
     const auto post = [this](auto fn) {
         QMetaObject::invokeMethod(this, std::move(fn), Qt::QueuedConnection);
     };
