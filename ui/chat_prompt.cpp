@@ -101,15 +101,15 @@ folio::SamplingParams withConversationSampling(folio::SamplingParams base,
     if (!j.is_object()) return base;
     if (const auto t = j.find("temperature"); t != j.end() && t->is_number()) {
         const double v = t->get<double>();
-        if (v >= 0.0 && v <= 2.0) base.temperature = static_cast<float>(v);
+        if (validChatTemperature(v)) base.temperature = static_cast<float>(v);
     }
     if (const auto p = j.find("top_p"); p != j.end() && p->is_number()) {
         const double v = p->get<double>();
-        if (v > 0.0 && v <= 1.0) base.top_p = static_cast<float>(v);
+        if (validChatTopP(v)) base.top_p = static_cast<float>(v);
     }
     if (const auto m = j.find("max_tokens"); m != j.end() && m->is_number_integer()) {
         const int64_t v = m->get<int64_t>();
-        if (v >= 1 && v <= 1'000'000) base.max_tokens = static_cast<int32_t>(v);
+        if (validChatMaxTokens(v)) base.max_tokens = static_cast<int32_t>(v);
     }
     return base;
 }

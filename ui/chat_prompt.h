@@ -48,6 +48,18 @@ FittedChatPrompt fitChatPrompt(const folio::Engine& engine, const folio::chat::C
 // at most half the context).
 int64_t chatPromptBudget(int64_t contextLength, const folio::SamplingParams& sampling);
 
+// The ranges a conversation's own sampling may take (checked where it is set and where it is
+// read back).
+inline bool validChatTemperature(double t) {
+    return t >= 0.0 && t <= 2.0;
+}
+inline bool validChatTopP(double p) {
+    return p > 0.0 && p <= 1.0;
+}
+inline bool validChatMaxTokens(int64_t n) {
+    return n >= 1 && n <= 1'000'000;
+}
+
 // `base` with a conversation's sampling overrides (a JSON object with any of "temperature",
 // "top_p", "max_tokens"; see ConversationRecord::sampling) applied. Empty, malformed or
 // out-of-range values leave `base` as it is.

@@ -73,15 +73,15 @@ bool ConversationSettings::saveSampling(double temperature, double topP, int max
         fail(tr("Select or start a conversation first."));
         return false;
     }
-    if (!(temperature >= 0.0 && temperature <= 2.0)) {
+    if (!validChatTemperature(temperature)) {
         fail(tr("Temperature must be between 0 and 2."));
         return false;
     }
-    if (!(topP > 0.0 && topP <= 1.0)) {
+    if (!validChatTopP(topP)) {
         fail(tr("Top-p must be above 0 and at most 1."));
         return false;
     }
-    if (maxTokens < 1 || maxTokens > 1'000'000) {
+    if (!validChatMaxTokens(maxTokens)) {
         fail(tr("Max tokens must be between 1 and 1000000."));
         return false;
     }
