@@ -281,8 +281,9 @@ Item {
 
             Label {
                 objectName: "contextNotice"
-                // Changes while another page shows: Qt 6.4's layouts would keep stale space.
-                Layout.preferredHeight: visible ? implicitHeight : 0
+                // Changes while another page shows: Qt 6.4's layouts would keep stale space. (Not
+                // `visible`: that also flips with the page, relaying it out on every show.)
+                Layout.preferredHeight: messages.contextNotice !== "" ? implicitHeight : 0
                 visible: messages.contextNotice !== ""
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
@@ -467,8 +468,8 @@ Item {
 
             Label {
                 objectName: "errorLabel"
-                // Changes while another page shows: Qt 6.4's layouts would keep stale space.
-                Layout.preferredHeight: visible ? implicitHeight : 0
+                // As contextNotice.
+                Layout.preferredHeight: client.lastError !== "" ? implicitHeight : 0
                 visible: client.lastError !== ""
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap

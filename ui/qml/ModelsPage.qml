@@ -48,8 +48,9 @@ Item {
                 visible: library.count === 0
                 Layout.fillWidth: true
                 // Qt 6.4's layouts miss a child hidden while the page itself is hidden (another
-                // page showing); without this the library list keeps the card's space.
-                Layout.preferredHeight: visible ? implicitHeight : 0
+                // page showing); without this the library list keeps the card's space. The
+                // condition, not `visible`, which also flips with the page itself.
+                Layout.preferredHeight: library.count === 0 ? implicitHeight : 0
                 ColumnLayout {
                     width: parent.width
                     Label {

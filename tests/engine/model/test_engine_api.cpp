@@ -294,9 +294,16 @@ class TestEngineApi : public QObject {
         RequestSpec bad_stop = text_request("hi", p);
         bad_stop.sampling.stop_token_ids = {-3};
         QVERIFY(expect_invalid(*engine_, bad_stop).find("stop_token_ids") != std::string::npos);
+        // A live request's id is refused. The holder runs to the end of the context (about 500
+        // tokens), so it is still live when the duplicate arrives even on a loaded machine; the
+        // 32-token `good` request sometimes finished first.
+        SamplingParams long_run = greedy(500);
+        long_run.ignore_eos = true;
+        RequestHandle holder = engine_->submit(text_request("Once upon a time", long_run));
         RequestSpec dup = text_request("hi", p);
-        dup.request_id = good.request_id();
+        dup.request_id = holder.request_id();
         QVERIFY(expect_invalid(*engine_, dup).find("already in use") != std::string::npos);
+        holder.abort();
 
         RequestOutput out = good.collect();
         QCOMPARE(out.outputs[0].text, golden_text("Once upon a time"));
