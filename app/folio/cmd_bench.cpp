@@ -8,9 +8,11 @@
 //   Aggregate pp tok/s = P*p / (time until every request has its first token); aggregate tg
 //   tok/s = P*n / (time from then until the last request finishes).
 // Everything runs through folio::Engine (scheduler, paged KV cache, continuous batching).
-// folio bench --matmul [-t THREADS]
-//   The CPU matmul alone on synthetic Q8_0 weights (backend/cpu/cpu_matmul_bench.h).
+// folio bench --matmul [--matmul-type TYPE] [-t THREADS]
+//   The CPU matmul alone on synthetic weights of TYPE (default q8_0; any weight type the CPU
+//   kernels support: f16, q4_K, iq4_nl, ...) (backend/cpu/cpu_matmul_bench.h).
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -38,6 +40,7 @@ struct BenchFlags {
     int shared_prefix = 0;  // --parallel only: tokens every prompt starts with
     bool json = false;
     bool matmul = false;  // the CPU matmul micro benchmarks instead (no model needed)
+    std::string matmul_type = "q8_0";
 };
 
 struct Figures {
@@ -273,11 +276,34 @@ void bench_parallel(const BenchFlags& f, EngineConfig config) {
 
 // `folio bench --matmul`: matrix-vector bandwidth, GEMM throughput and whole-model matmul
 // sweeps of the benchmark models' shapes on synthetic Q8_0 weights.
+// The weight type named `name` (as `folio info` prints it, any case) that the CPU kernels
+// compute with.
+DType matmul_weight_type(const std::string& name) {
+    auto lower = [](std::string_view v) {
+        std::string out(v);
+        for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return out;
+    };
+    std::string known;
+    for (uint32_t raw = 0; raw < 64; ++raw) {
+        if (!dtype_is_known(raw)) continue;
+        const auto type = static_cast<DType>(raw);
+        const int ti = kern::type_index(type);
+        if (ti >= kern::kNumTypes || kern::kernel_table().vec_dot[ti] == nullptr) continue;
+        if (lower(dtype_name(type)) == lower(name)) return type;
+        known += (known.empty() ? "" : ", ") + std::string(dtype_name(type));
+    }
+    throw CliError("bench: --matmul-type " + name +
+                   " is not a weight type the CPU computes with (" + known + ")");
+}
+
 void bench_matmul(const BenchFlags& f) {
     MatmulBenchOptions opts;
     opts.threads = f.engine.threads;
-    std::printf("CPU matmul, Q8_0 weights, %s kernels, %d threads (0: all cores)\n",
-                kern::isa_name(kern::best_isa()), f.engine.threads);
+    opts.type = matmul_weight_type(f.matmul_type);
+    std::printf("CPU matmul, %s weights, %s kernels, %d threads (0: all cores)\n",
+                std::string(dtype_name(opts.type)).c_str(), kern::isa_name(kern::best_isa()),
+                f.engine.threads);
     run_matmul_bench(opts, [](const MatmulBenchResult& r) {
         std::printf("%s\n", format_matmul_bench_result(r).c_str());
         std::fflush(stdout);
@@ -321,6 +347,8 @@ void add_bench_command(CLI::App& app) {
     cmd->add_flag("--matmul", flags->matmul,
                   "CPU matmul micro benchmarks (matrix-vector GB/s, GEMM GOP/s, model sweeps) on "
                   "synthetic weights; no model needed");
+    cmd->add_option("--matmul-type", flags->matmul_type,
+                    "weight type for --matmul: q8_0 (default), f16, q4_0, q4_K, q6_K, iq4_nl, ...");
     cmd->callback([flags] { bench(*flags); });
 }
 

@@ -105,6 +105,15 @@ class TestCliRun : public QObject {
         QVERIFY2(r.err.contains("-m MODEL is required"), qPrintable(r.err));
     }
 
+    void bench_matmul_type_must_be_a_weight_type() {
+        auto r = run_folio({"bench", "--matmul", "--matmul-type", "q9_9"});
+        QVERIFY(r.exit_code != 0);
+        QVERIFY2(r.err.contains("--matmul-type q9_9 is not a weight type") &&
+                     r.err.contains("q4_K"),
+                 qPrintable(r.err));
+        QVERIFY(r.out.isEmpty());
+    }
+
     void engine_flags_keep_output() {
         // A tiny KV budget, no prefix caching and 2-token prefill chunks: same story.
         auto r =

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <thread>
 #include <vector>
@@ -143,6 +144,44 @@ class TestCpuMatmul : public QObject {
         }
         check(type, isa, 8, cols, 4, 2, false);  // the unrepacked path
         check(type, isa, 130, bs == QK_K ? 256 : 1024, 1, 2, true);
+        check(type, isa, 36, 2048, 1, 2, true);  // decode over long panels (read in pairs)
+    }
+
+    // Repacked weights carved from one arena: aligned, zeroed, disjoint, and computing exactly
+    // what a weight with its own allocation computes.
+    void weight_arena() {
+        WeightArena arena;
+        std::vector<std::pair<uint8_t*, size_t>> blocks;
+        size_t asked = 0;
+        for (size_t bytes : {size_t{1}, size_t{100}, size_t{4096}, size_t{3} << 20, size_t{77}}) {
+            auto* p = static_cast<uint8_t*>(arena.allocate(bytes));
+            QCOMPARE(reinterpret_cast<uintptr_t>(p) % 64, uintptr_t{0});
+            for (size_t i = 0; i < bytes; ++i) QCOMPARE(p[i], uint8_t{0});
+            std::memset(p, static_cast<int>(blocks.size() + 1), bytes);
+            blocks.emplace_back(p, bytes);
+            asked += bytes;
+        }
+        // Larger than one mapping: gets a mapping of its own.
+        auto* big = static_cast<uint8_t*>(arena.allocate(size_t{600} << 20));
+        big[0] = 1;
+        big[(size_t{600} << 20) - 1] = 2;
+        for (size_t b = 0; b < blocks.size(); ++b) {
+            for (size_t i = 0; i < blocks[b].second; ++i) QCOMPARE(blocks[b].first[i], b + 1);
+        }
+        QVERIFY(arena.bytes_used() >= asked + (size_t{600} << 20));
+
+        const Case c = make_case(DType::Q8_0, 45, 2048, 3, 9);
+        auto own = CpuWeight::create(DType::Q8_0, 45, 2048, c.w.data());
+        auto shared = CpuWeight::create(DType::Q8_0, 45, 2048, c.w.data(),
+                                        CpuWeightOptions{CpuIsa::kAuto, true, &arena});
+        QVERIFY(shared->repacked());
+        ThreadPool pool(2);
+        for (int64_t n_tok : {1, 3}) {
+            std::vector<float> y1(n_tok * 45), y2(n_tok * 45);
+            folio::matmul(*own, c.x.data(), c.ldx, n_tok, y1.data(), 45, pool);
+            folio::matmul(*shared, c.x.data(), c.ldx, n_tok, y2.data(), 45, pool);
+            QVERIFY(y1 == y2);
+        }
     }
 
     // The pool's job protocol: run() reaches every thread exactly once, parallel_for covers

@@ -54,16 +54,18 @@ std::vector<float> tensor_to_f32(const gguf::TensorInfo* t) {
     return out;
 }
 
-std::unique_ptr<CpuWeight> prepare(const gguf::TensorInfo* t) {
+std::unique_ptr<CpuWeight> prepare(WeightArena& arena, const gguf::TensorInfo* t) {
     if (!t) return nullptr;
-    return CpuWeight::create(t->type, t->ne[1], t->ne[0], t->data);
+    return CpuWeight::create(t->type, t->ne[1], t->ne[0], t->data,
+                             CpuWeightOptions{CpuIsa::kAuto, true, &arena});
 }
 
 // One weight whose rows are the rows of `parts` in order (e.g. q|k|v), so a layer issues one
 // product instead of several (fewer thread hand-offs per token in decode). nullptr when the
 // parts differ in type or width. `rows` receives the concatenated bytes when the result still
 // reads them (no repacked copy).
-std::unique_ptr<CpuWeight> prepare_fused(std::initializer_list<const gguf::TensorInfo*> parts,
+std::unique_ptr<CpuWeight> prepare_fused(WeightArena& arena,
+                                         std::initializer_list<const gguf::TensorInfo*> parts,
                                          std::vector<uint8_t>& rows) {
     const gguf::TensorInfo* first = *parts.begin();
     int64_t total_rows = 0;
@@ -79,7 +81,8 @@ std::unique_ptr<CpuWeight> prepare_fused(std::initializer_list<const gguf::Tenso
         std::memcpy(rows.data() + offset, t->data, t->nbytes);
         offset += t->nbytes;
     }
-    auto w = CpuWeight::create(first->type, total_rows, first->ne[0], rows.data());
+    auto w = CpuWeight::create(first->type, total_rows, first->ne[0], rows.data(),
+                               CpuWeightOptions{CpuIsa::kAuto, true, &arena});
     if (w->repacked()) std::vector<uint8_t>().swap(rows);
     return w;
 }
@@ -114,7 +117,7 @@ void CpuBackend::prepare_weights() {
     m_tok_embd = CpuWeight::create(w.tok_embd->type, w.tok_embd->ne[1], w.tok_embd->ne[0],
                                    w.tok_embd->data, CpuWeightOptions{CpuIsa::kAuto, false});
     // A tied output gets its own prepared copy: products want a repacked layout, lookups not.
-    m_output = prepare(w.output);
+    m_output = prepare(*m_arena, w.output);
     m_output_norm = tensor_to_f32(w.output_norm);
     m_rope_freq_factors = tensor_to_f32(w.rope_freqs);
     m_rope.n_dims = hp.n_rot;
@@ -131,20 +134,22 @@ void CpuBackend::prepare_weights() {
         l.bq = tensor_to_f32(src.bq);
         l.bk = tensor_to_f32(src.bk);
         l.bv = tensor_to_f32(src.bv);
-        l.wqkv = src.wqkv ? prepare(src.wqkv) : prepare_fused({src.wq, src.wk, src.wv}, l.qkv_rows);
+        l.wqkv = src.wqkv ? prepare(*m_arena, src.wqkv)
+                          : prepare_fused(*m_arena, {src.wq, src.wk, src.wv}, l.qkv_rows);
         if (!l.wqkv) {
-            l.wq = prepare(src.wq);
-            l.wk = prepare(src.wk);
-            l.wv = prepare(src.wv);
+            l.wq = prepare(*m_arena, src.wq);
+            l.wk = prepare(*m_arena, src.wk);
+            l.wv = prepare(*m_arena, src.wv);
         }
-        l.wo = prepare(src.wo);
-        l.w_gate_up = src.w_gate_up ? prepare(src.w_gate_up)
-                                    : prepare_fused({src.w_gate, src.w_up}, l.gate_up_rows);
+        l.wo = prepare(*m_arena, src.wo);
+        l.w_gate_up = src.w_gate_up
+                          ? prepare(*m_arena, src.w_gate_up)
+                          : prepare_fused(*m_arena, {src.w_gate, src.w_up}, l.gate_up_rows);
         if (!l.w_gate_up) {
-            l.w_gate = prepare(src.w_gate);
-            l.w_up = prepare(src.w_up);
+            l.w_gate = prepare(*m_arena, src.w_gate);
+            l.w_up = prepare(*m_arena, src.w_up);
         }
-        l.w_down = prepare(src.w_down);
+        l.w_down = prepare(*m_arena, src.w_down);
     }
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "backend/cpu/thread_pool.h"
+#include "backend/cpu/weight_arena.h"
 #include "tensor/dtype.h"
 
 namespace folio {
@@ -29,6 +30,9 @@ struct CpuWeightOptions {
     // original). When false, or for a type without a repacked layout, the weight keeps
     // pointing at `data`.
     bool allow_repack = true;
+    // Where a repacked copy lives (huge pages, shared with the model's other weights); it must
+    // outlive the weight. Null: the weight makes its own allocation.
+    WeightArena* arena = nullptr;
 };
 
 // A weight matrix prepared for fast products. Immutable after create(), so one weight may be
@@ -69,7 +73,7 @@ class CpuWeight {
     int m_layout = 0;  // 0: GGUF rows; otherwise a kernel-specific interleaved layout
     const uint8_t* m_data = nullptr;
     size_t m_bytes = 0;
-    void* m_owned = nullptr;  // aligned allocation holding the repacked copy
+    void* m_owned = nullptr;  // own allocation holding the repacked copy (no arena given)
 };
 
 // y[t*ldy + r] = sum_c W[r][c] * x[t*ldx + c] for t < n_tok, r < w.rows().

@@ -61,10 +61,12 @@ struct Matrix {
     std::unique_ptr<CpuWeight> w;
 };
 
-Matrix make_matrix(DType type, int64_t rows, int64_t cols, std::mt19937& rng) {
+// Repacked copies go into `arena`, as a loaded model's do.
+Matrix make_matrix(WeightArena& arena, DType type, int64_t rows, int64_t cols, std::mt19937& rng) {
     Matrix m;
     m.bytes = synthetic_weight(type, rows, cols, rng);
-    m.w = CpuWeight::create(type, rows, cols, m.bytes.data());
+    m.w = CpuWeight::create(type, rows, cols, m.bytes.data(),
+                            CpuWeightOptions{CpuIsa::kAuto, true, &arena});
     if (m.w->repacked()) std::vector<uint8_t>().swap(m.bytes);
     return m;
 }
@@ -126,12 +128,14 @@ std::vector<MatmulBenchResult> run_matmul_bench(
 
     for (auto [rows, cols] : shapes) {
         // Enough copies that one sweep over them does not fit in the last-level cache.
-        Matrix first = make_matrix(opts.type, rows, cols, rng);
+        WeightArena arena;
+        Matrix first = make_matrix(arena, opts.type, rows, cols, rng);
         const size_t bytes = first.w->bytes();
         const int copies = static_cast<int>(std::clamp<size_t>((256u << 20) / bytes, 1, 64));
         std::vector<Matrix> mats;
         mats.push_back(std::move(first));
-        for (int i = 1; i < copies; ++i) mats.push_back(make_matrix(opts.type, rows, cols, rng));
+        for (int i = 1; i < copies; ++i)
+            mats.push_back(make_matrix(arena, opts.type, rows, cols, rng));
         const int64_t nt = std::max<int64_t>(1, opts.gemm_tokens);
         std::vector<float> x(cols * nt, 0.5f), y(rows * nt);
         const std::string shape = std::to_string(rows) + "x" + std::to_string(cols);
@@ -170,16 +174,17 @@ std::vector<MatmulBenchResult> run_matmul_bench(
             if (name == m.name) ms = &m;
         }
         if (ms == nullptr) continue;
+        WeightArena arena;
         std::vector<Matrix> layers;
         for (int64_t l = 0; l < ms->layers; ++l) {
             for (auto [r, c] : {std::pair{ms->dim, ms->dim}, std::pair{ms->kv, ms->dim},
                                 std::pair{ms->kv, ms->dim}, std::pair{ms->dim, ms->dim},
                                 std::pair{ms->ffn, ms->dim}, std::pair{ms->ffn, ms->dim},
                                 std::pair{ms->dim, ms->ffn}}) {
-                layers.push_back(make_matrix(opts.type, r, c, rng));
+                layers.push_back(make_matrix(arena, opts.type, r, c, rng));
             }
         }
-        Matrix output = make_matrix(opts.type, ms->vocab, ms->dim, rng);
+        Matrix output = make_matrix(arena, opts.type, ms->vocab, ms->dim, rng);
         size_t bytes = output.w->bytes();
         double layer_ops = 0;
         for (auto& m : layers) {
