@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "backend/cpu/attention_decode.h"
 #include "backend/cpu/cpu_ops.h"
 #include "common/check.h"
 #include "kernels/cpu/cpu_features.h"
@@ -190,12 +191,29 @@ void paged_attention(const ForwardBatch& batch, const CpuKvCache& cache, int64_t
     }
     // Later tiles see longer contexts: hand them out first for better balance.
     std::reverse(tasks.begin(), tasks.end());
+    const bool one_query_path = attend_one_query_supported(cache.shape());
+    const int64_t n_gqa = shape.n_head / shape.n_kv_head, qstride = shape.n_head * shape.head_dim;
     pool.parallel_for(static_cast<int64_t>(tasks.size()), 1, [&](int64_t begin, int64_t end, int) {
         thread_local Scratch scratch;
         for (int64_t i = begin; i < end; ++i) {
             const Task& t = tasks[static_cast<size_t>(i)];
-            attend_tile(batch, batch.seqs[static_cast<size_t>(t.seq)], t.row0, t.rows, cache, layer,
-                        t.kvh, shape, q, out, scratch);
+            const SeqBatchInfo& seq = batch.seqs[static_cast<size_t>(t.seq)];
+            if (t.rows == 1 && one_query_path) {
+                DecodeAttentionArgs a;
+                a.cache = &cache;
+                a.block_table = seq.block_table;
+                a.ctx = batch.positions[static_cast<size_t>(t.row0)] + 1;
+                a.layer = layer;
+                a.kv_head = t.kvh;
+                a.n_gqa = n_gqa;
+                a.scale = shape.scale;
+                const int64_t head0 = t.row0 * qstride + t.kvh * n_gqa * shape.head_dim;
+                a.q = q + head0;
+                a.out = out + head0;
+                attend_one_query(a, scratch.scores);
+                continue;
+            }
+            attend_tile(batch, seq, t.row0, t.rows, cache, layer, t.kvh, shape, q, out, scratch);
         }
     });
 }
