@@ -63,6 +63,14 @@ class TestServerApi : public QObject {
         auto health = folio::test::get_json(*m_client, "/health");
         QCOMPARE(health.status, 503);
         QCOMPARE(health.body["status"], "loading");
+        // A request for a model that is still loading is a 503 (clients retry), not a 404.
+        auto early = folio::test::post_json(*m_client, "/v1/completions",
+                                            {{"model", "stories"}, {"prompt", "hi"}});
+        QCOMPARE(early.status, 503);
+        QCOMPARE(early.body["error"]["code"], "model_not_loaded");
+        QVERIFY(early.body["error"]["message"].get<std::string>().find("still loading") !=
+                std::string::npos);
+        QCOMPARE(folio::test::get_json(*m_client, "/v1/models/stories").status, 503);
         m_server->server->add_model("stories", m_stories);
         m_server->server->add_model("qwen", m_qwen);
         m_server->server->set_ready();

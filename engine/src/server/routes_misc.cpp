@@ -23,9 +23,7 @@ void ServerState::handle_models(const httplib::Request& req, httplib::Response& 
     if (req.matches.size() > 1) {
         std::string id = req.matches[1];
         auto m = models.find(id);
-        if (!m || id.empty())
-            throw ApiError(404, "The model '" + id + "' does not exist", "model",
-                           "model_not_found");
+        if (!m || id.empty()) m = resolve_model(id);  // throws: 404, or 503 while loading
         send_json(res, 200, model_json(*m));
         return;
     }

@@ -159,6 +159,12 @@ std::shared_ptr<ModelEntry> ServerState::resolve_model(const std::string& id) co
     auto m = models.find(id);
     if (m) return m;
     if (id.empty()) throw ApiError(503, "no model is loaded yet", "model", "model_not_loaded");
+    // At start-up the model asked for may be one still loading: a 503 (which clients retry)
+    // rather than a 404 (which they do not).
+    if (!ready) {
+        throw ApiError(503, "The model '" + id + "' is not available yet: models are still loading",
+                       "model", "model_not_loaded");
+    }
     throw ApiError(404, "The model '" + id + "' does not exist", "model", "model_not_found");
 }
 
