@@ -30,7 +30,7 @@ void add_engine_flags(CLI::App* cmd, EngineFlags& flags) {
                     "most sequences computed at once (default: 64)")
         ->check(CLI::Range(1, 1 << 16));
     cmd->add_option("--max-num-batched-tokens", flags.max_num_batched_tokens,
-                    "most tokens computed per engine step (default: 2048)")
+                    "most tokens computed per engine step (default: 512)")
         ->check(CLI::Range(1, 1 << 20));
     cmd->add_option("--long-prefill-threshold", flags.long_prefill_threshold,
                     "most prompt tokens one request computes per step (default: 0, no cap)")

@@ -360,7 +360,7 @@ class TestServeAppliance : public QObject {
               "max_num_seqs = 5  # " + sys + ":6", "shutdown_grace = 5  # " + sys + ":3",
               "path = \"" + (dir / "xdg" / "folio" / "models" / "a.gguf").string() + "\"",
               std::string("id = \"alpha\""), std::string("id = \"b\""),
-              std::string("max_num_batched_tokens = 2048  # default")})
+              std::string("max_num_batched_tokens = 512  # default")})
             QVERIFY2(r.out.find(line + "\n") != std::string::npos, (line + "\n" + r.out).c_str());
         QVERIFY(r.out.find("system.gguf") == std::string::npos);  // the user's list replaced it
 

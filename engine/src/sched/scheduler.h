@@ -31,7 +31,7 @@ namespace folio {
 
 struct SchedulerConfig {
     int32_t max_num_seqs = 64;
-    int32_t max_num_batched_tokens = 2048;
+    int32_t max_num_batched_tokens = 512;
     // Longest sequence; a request stops (FinishedLength) when it reaches it. The KV cache should
     // hold at least one sequence of this length, or long requests fail with FinishedError.
     int32_t max_model_len = 4096;
