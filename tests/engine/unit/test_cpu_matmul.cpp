@@ -184,8 +184,9 @@ class TestCpuMatmul : public QObject {
         }
     }
 
-    // The pool's job protocol: run() reaches every thread exactly once, parallel_for covers
-    // every index exactly once, also with workers that oversleep (more threads than cores).
+    // The pool's job protocol: run() reaches every thread exactly once, parallel_for and
+    // parallel_for_shares cover every index exactly once in chunks of at most the grain, also
+    // with workers that oversleep (more threads than cores).
     void thread_pool_stress() {
         for (int threads : {2, 3, 5}) {
             ThreadPool pool(threads);
@@ -201,12 +202,19 @@ class TestCpuMatmul : public QObject {
                 } else {
                     const int64_t n = 1 + iter % 997;
                     for (int64_t i = 0; i < n; ++i) hits[i].store(0);
-                    pool.parallel_for(n, 1 + iter % 7, [&](int64_t b, int64_t e, int t) {
+                    const auto body = [&](int64_t b, int64_t e, int t) {
                         QVERIFY(t >= 0 && t < threads);
-                        if (iter % 101 == 0)
+                        QVERIFY(b < e && e - b <= 1 + iter % 7);
+                        if (iter % 101 == 0 || (iter % 103 == 0 && t == 1))
                             std::this_thread::sleep_for(std::chrono::microseconds(200));
                         for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1);
-                    });
+                    };
+                    // Shared queue, or own shares with stealing (a sleepy thread 1 loses work).
+                    if (iter % 2 == 0) {
+                        pool.parallel_for(n, 1 + iter % 7, body);
+                    } else {
+                        pool.parallel_for_shares(n, 1 + iter % 7, body);
+                    }
                     for (int64_t i = 0; i < n; ++i) QCOMPARE(hits[i].load(), 1);
                 }
                 if (iter % 500 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(3));

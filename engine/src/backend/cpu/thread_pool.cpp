@@ -147,6 +147,67 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
             fn(begin, std::min(n, begin + grain), thread);
         }
     };
+    run_closing(job);
+}
+
+namespace {
+
+// One thread's share [front, back) packed in one word, so the owner (taking from the front)
+// and thieves (taking from the back) agree by compare-and-swap.
+struct alignas(64) Share {
+    std::atomic<uint64_t> range{0};
+    static uint64_t pack(int64_t front, int64_t back) {
+        return (static_cast<uint64_t>(front) << 32) | static_cast<uint64_t>(back);
+    }
+    // Takes up to `grain` items from the front (owner) or the back (thief); false when empty.
+    bool take(int64_t grain, bool from_front, int64_t& begin, int64_t& end) {
+        uint64_t v = range.load(std::memory_order_relaxed);
+        for (;;) {
+            const auto front = static_cast<int64_t>(v >> 32);
+            const auto back = static_cast<int64_t>(v & 0xffffffffu);
+            if (front >= back) return false;
+            if (from_front) {
+                begin = front;
+                end = std::min(back, front + grain);
+            } else {
+                begin = std::max(front, back - grain);
+                end = back;
+            }
+            const uint64_t next = from_front ? pack(end, back) : pack(front, begin);
+            if (range.compare_exchange_weak(v, next, std::memory_order_relaxed)) return true;
+        }
+    }
+};
+
+}  // namespace
+
+void ThreadPool::parallel_for_shares(int64_t n, int64_t grain,
+                                     const std::function<void(int64_t, int64_t, int)>& fn) {
+    if (n <= 0) return;
+    if (grain < 1) grain = 1;
+    if (m_num_threads == 1 || n <= grain) {
+        fn(0, n, 0);
+        return;
+    }
+    FOLIO_CHECK(n < (int64_t{1} << 31));
+    const int nth = m_num_threads;
+    std::vector<Share> shares(static_cast<size_t>(nth));
+    for (int t = 0; t < nth; ++t) {
+        shares[static_cast<size_t>(t)].range.store(Share::pack(n * t / nth, n * (t + 1) / nth),
+                                                   std::memory_order_relaxed);
+    }
+    const std::function<void(int, int)> job = [&](int thread, int) {
+        int64_t b = 0, e = 0;
+        while (shares[static_cast<size_t>(thread)].take(grain, true, b, e)) fn(b, e, thread);
+        for (int k = 1; k < nth; ++k) {
+            Share& other = shares[static_cast<size_t>((thread + k) % nth)];
+            while (other.take(grain, false, b, e)) fn(b, e, thread);
+        }
+    };
+    run_closing(job);
+}
+
+void ThreadPool::run_closing(const std::function<void(int, int)>& job) {
     const uint64_t gen = m_generation.load(std::memory_order_relaxed) + 1;
     m_job = &job;
     m_pending.store(tag_of(gen), std::memory_order_release);

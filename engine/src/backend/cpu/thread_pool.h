@@ -28,8 +28,19 @@ class ThreadPool {
     void parallel_for(int64_t n, int64_t grain,
                       const std::function<void(int64_t, int64_t, int)>& fn);
 
+    // Like parallel_for, but each thread owns one contiguous share of [0, n) and walks it front
+    // to back in chunks of `grain`; a thread done with its share takes chunks from the back of
+    // the others'. Every thread reads one long sequential run (what the hardware prefetchers
+    // want in memory-bound decode) and a late or descheduled thread still loses its work to
+    // the others at chunk granularity.
+    void parallel_for_shares(int64_t n, int64_t grain,
+                             const std::function<void(int64_t, int64_t, int)>& fn);
+
   private:
     void worker_loop(int index);
+    // Publishes `job` to the workers, runs it as thread 0, then closes it and waits only for
+    // workers inside (the job must leave no work undone once the caller's call returns).
+    void run_closing(const std::function<void(int, int)>& job);
 
     int m_num_threads;
     std::vector<std::thread> m_workers;
