@@ -49,6 +49,16 @@ struct Backoff {
     }
 };
 
+// Handles the cases with nothing to split (no items, one thread, one chunk) on the caller;
+// true when it did.
+bool run_unsplit(int64_t n, int64_t grain, int num_threads,
+                 const std::function<void(int64_t, int64_t, int)>& fn) {
+    if (n <= 0) return true;
+    if (num_threads > 1 && n > grain) return false;
+    fn(0, n, 0);
+    return true;
+}
+
 }  // namespace
 
 ThreadPool::ThreadPool(int num_threads) {
@@ -133,12 +143,8 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
 
 void ThreadPool::parallel_for(int64_t n, int64_t grain,
                               const std::function<void(int64_t, int64_t, int)>& fn) {
-    if (n <= 0) return;
-    if (grain < 1) grain = 1;
-    if (m_num_threads == 1 || n <= grain) {
-        fn(0, n, 0);
-        return;
-    }
+    grain = std::max<int64_t>(grain, 1);
+    if (run_unsplit(n, grain, m_num_threads, fn)) return;
     alignas(64) std::atomic<int64_t> next{0};
     const std::function<void(int, int)> job = [&](int thread, int) {
         for (;;) {
@@ -183,12 +189,8 @@ struct alignas(64) Share {
 
 void ThreadPool::parallel_for_shares(int64_t n, int64_t grain,
                                      const std::function<void(int64_t, int64_t, int)>& fn) {
-    if (n <= 0) return;
-    if (grain < 1) grain = 1;
-    if (m_num_threads == 1 || n <= grain) {
-        fn(0, n, 0);
-        return;
-    }
+    grain = std::max<int64_t>(grain, 1);
+    if (run_unsplit(n, grain, m_num_threads, fn)) return;
     FOLIO_CHECK(n < (int64_t{1} << 31));
     const int nth = m_num_threads;
     std::vector<Share> shares(static_cast<size_t>(nth));
