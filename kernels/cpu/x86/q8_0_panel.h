@@ -7,7 +7,8 @@
 //           row after row (row r, values kGroup*j .. kGroup*j + kGroup-1 of the block at
 //           [b*32*kRows + j*kRows*kGroup + r*kGroup]).
 // kGroup is how many consecutive values of one row the micro-kernel's multiply consumes: 2 for
-// vpmaddwd on widened int16, 4 for vpdpbusd.
+// vpmaddwd on widened int16, 4 for vpdpbusd. kUnsigned stores the quants offset to unsigned
+// (q + 128, the vpdpbusd kernels' unsigned operand); the scales are unchanged.
 //
 // Internal linkage on purpose: each ISA's translation unit gets its own copy compiled with its
 // own instruction set, so the linker can never hand an AVX-512 copy to an AVX2 caller.
@@ -25,7 +26,7 @@ inline size_t align64(size_t v) {
     return (v + 63) & ~size_t{63};
 }
 
-template <int kRows, int kGroup>
+template <int kRows, int kGroup, bool kUnsigned = false>
 struct Q8Panel {
     static_assert(QK8_0 % kGroup == 0);
     static constexpr int kBlockBytes = QK8_0 * kRows;  // quants of one block, all rows
@@ -50,8 +51,11 @@ struct Q8Panel {
             for (int64_t b = 0; b < nb; ++b) {
                 scales[b * kRows + r] = row[b].d;
                 for (int j = 0; j < QK8_0 / kGroup; ++j) {
-                    std::memcpy(quants + b * kBlockBytes + j * kRows * kGroup + r * kGroup,
-                                row[b].qs + kGroup * j, kGroup);
+                    int8_t* dst = quants + b * kBlockBytes + j * kRows * kGroup + r * kGroup;
+                    for (int i = 0; i < kGroup; ++i) {
+                        const int8_t q = row[b].qs[kGroup * j + i];
+                        dst[i] = kUnsigned ? static_cast<int8_t>(q ^ 0x80) : q;
+                    }
                 }
             }
         }
@@ -66,30 +70,32 @@ struct Q8Panel {
             const float d = avx2::h2f(scales[b * kRows + r]);
             for (int j = 0; j < QK8_0 / kGroup; ++j) {
                 for (int i = 0; i < kGroup; ++i) {
+                    const int8_t q = quants[b * kBlockBytes + j * kRows * kGroup + r * kGroup + i];
                     dst[b * QK8_0 + kGroup * j + i] =
-                        d * quants[b * kBlockBytes + j * kRows * kGroup + r * kGroup + i];
+                        d * static_cast<float>(kUnsigned ? static_cast<uint8_t>(q) - 128 : q);
                 }
             }
         }
     }
 };
 
-// Activation rows for the vpdpbusd kernels: cols uint8 (Q8_0 quants + 128) then nb floats
-// (fp16-rounded scales).
-inline size_t u8_act_bytes(int64_t cols) {
-    return align64(cols + (cols / QK8_0) * 4);
+// Activation rows for the vpdpbusd kernels, whose panels hold unsigned weights (w + 128):
+// cols int8 (the Q8_0 quants), nb floats (fp16-rounded scales), then nb int32 corrections
+// -128 * (sum of the block's quants). sum((w + 128) * a) - 128 * sum(a) = sum(w * a), so a
+// kernel starts each block's accumulator at the correction: nothing per weight chunk.
+inline size_t vnni_act_bytes(int64_t cols) {
+    return align64(cols + (cols / QK8_0) * 8);
 }
 
-inline void quantize_u8_act(const float* x, void* act, int64_t cols) {
+inline void quantize_vnni_act(const float* x, void* act, int64_t cols) {
     const int64_t nb = cols / QK8_0;
-    auto* q = static_cast<uint8_t*>(act);
+    auto* q = static_cast<int8_t*>(act);
     auto* d = reinterpret_cast<float*>(q + cols);
-    alignas(32) int8_t tmp[QK8_0];
+    auto* corr = reinterpret_cast<int32_t*>(d + nb);
     for (int64_t b = 0; b < nb; ++b) {
-        d[b] = avx2::h2f(avx2::f2h(avx2::quantize_block_q8(x + b * QK8_0, tmp, nullptr)));
-        const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(tmp));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + b * QK8_0),
-                            _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80))));
+        int sum = 0;
+        d[b] = avx2::h2f(avx2::f2h(avx2::quantize_block_q8(x + b * QK8_0, q + b * QK8_0, &sum)));
+        corr[b] = -128 * sum;
     }
 }
 

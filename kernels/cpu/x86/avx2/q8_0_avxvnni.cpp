@@ -3,9 +3,9 @@
 //
 // Panel of 8 rows, nb = cols/32 blocks:
 //   scales: nb x 8 fp16 ([b*8 + r]), padded to 64 bytes
-//   quants: nb x 256 bytes; block b holds 8 chunks j of 32 bytes = 8 rows x 4 values
-//           (row r, values 4j..4j+3 of the block at [b*256 + j*32 + r*4]).
-// Activation rows: cols uint8 (Q8_0 quants + 128) then nb floats (fp16-rounded scales).
+//   quants: nb x 256 bytes, as uint8 (q + 128); block b holds 8 chunks j of 32 bytes =
+//           8 rows x 4 values (row r, values 4j..4j+3 of the block at [b*256 + j*32 + r*4]).
+// Activation rows: see quantize_vnni_act (kernels/cpu/x86/q8_0_panel.h).
 #ifdef FOLIO_SIMDE_EMULATE
 #include "kernels/cpu/x86/avx512/avx512_util.h"
 #else
@@ -34,7 +34,7 @@ namespace {
 using namespace avx2;
 
 constexpr int kRows = 8;
-using Panel = Q8Panel<kRows, 4>;  // kernels/cpu/x86/q8_0_panel.h
+using Panel = Q8Panel<kRows, 4, true>;  // kernels/cpu/x86/q8_0_panel.h
 constexpr int kMaxNT = 4;
 constexpr int kPrefetch = 1024;
 
@@ -43,12 +43,13 @@ void gemm_tile(const uint8_t* panel, int64_t nb, const uint8_t* act, size_t act_
                int64_t cols, float* y, int64_t ldy) {
     const uint16_t* scales = reinterpret_cast<const uint16_t*>(panel);
     const uint8_t* quants = panel + Panel::quants_offset(nb);
-    const __m256i c128 = _mm256_set1_epi8(static_cast<char>(0x80));
     __m256 accf[NT];
     const float* ad[NT];
+    const int32_t* ac[NT];
     for (int t = 0; t < NT; ++t) {
         accf[t] = _mm256_setzero_ps();
         ad[t] = reinterpret_cast<const float*>(act + t * act_stride + cols);
+        ac[t] = reinterpret_cast<const int32_t*>(ad[t] + nb);
     }
     for (int64_t b = 0; b < nb; ++b) {
         const uint8_t* wq = quants + b * 256;
@@ -57,20 +58,14 @@ void gemm_tile(const uint8_t* panel, int64_t nb, const uint8_t* act, size_t act_
                 _mm_prefetch(reinterpret_cast<const char*>(wq + kPrefetch + l), _MM_HINT_T0);
             }
         }
-        __m256i corr = _mm256_setzero_si256();
-        for (int j = 0; j < 8; ++j) {
-            corr = FOLIO_DPBUSD256(
-                corr, c128, _mm256_load_si256(reinterpret_cast<const __m256i*>(wq + j * 32)));
-        }
-        const __m256i neg = _mm256_sub_epi32(_mm256_setzero_si256(), corr);
         __m256i acc[NT];
-        for (int t = 0; t < NT; ++t) acc[t] = neg;
+        for (int t = 0; t < NT; ++t) acc[t] = _mm256_set1_epi32(ac[t][b]);
         for (int j = 0; j < 8; ++j) {
             const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(wq + j * 32));
             for (int t = 0; t < NT; ++t) {
                 const __m256i a =
                     _mm256_set1_epi32(load_i32(act + t * act_stride + b * QK8_0 + 4 * j));
-                acc[t] = FOLIO_DPBUSD256(acc[t], a, w);
+                acc[t] = FOLIO_DPBUSD256(acc[t], w, a);
             }
         }
         const __m256 dw =
@@ -102,8 +97,8 @@ void gemm(const void* panels, int np, int64_t cols, const void* act, size_t act_
     }
 }
 
-const RepackKernel kQ8_0x8v = {kRows,        Panel::panel_bytes, Panel::pack, Panel::unpack_row,
-                               u8_act_bytes, quantize_u8_act,    gemm};
+const RepackKernel kQ8_0x8v = {kRows,          Panel::panel_bytes, Panel::pack, Panel::unpack_row,
+                               vnni_act_bytes, quantize_vnni_act,  gemm};
 
 }  // namespace
 

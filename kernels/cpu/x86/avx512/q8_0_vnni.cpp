@@ -1,15 +1,16 @@
 // AVX-512 VNNI Q8_0 kernels: the Q8_0·Q8_0 dot product and the 16-row interleaved Q8_0 GEMM.
 //
 // vpdpbusd multiplies unsigned by signed bytes and adds groups of 4 into int32 lanes without
-// intermediate saturation. Activations are stored offset to unsigned (a + 128), so the sum
-// over a block is sum((a + 128) * w) - 128 * sum(w); the correction comes from one extra
-// vpdpbusd per weight chunk (shared by all tokens of a tile). Exact integer arithmetic.
+// intermediate saturation. The panels hold the weights offset to unsigned (w + 128), so the
+// sum over a block is sum((w + 128) * a) - 128 * sum(a): the correction depends on the
+// activations only and comes with them (quantize_vnni_act), one int32 per block and token.
+// Exact integer arithmetic.
 //
 // Panel of 16 rows, nb = cols/32 blocks:
 //   scales: nb x 16 fp16 ([b*16 + r]), padded to 64 bytes
-//   quants: nb x 512 bytes; block b holds 8 chunks j of 64 bytes = 16 rows x 4 values
-//           (row r, values 4j..4j+3 of the block at [b*512 + j*64 + r*4]).
-// Activation rows: cols uint8 (Q8_0 quants + 128) then nb floats (fp16-rounded scales).
+//   quants: nb x 512 bytes, as uint8 (q + 128); block b holds 8 chunks j of 64 bytes =
+//           16 rows x 4 values (row r, values 4j..4j+3 of the block at [b*512 + j*64 + r*4]).
+// Activation rows: see quantize_vnni_act (kernels/cpu/x86/q8_0_panel.h).
 #include "kernels/cpu/x86/avx512/avx512_util.h"
 
 #include <cstring>
@@ -24,7 +25,7 @@ namespace {
 using namespace avx2;
 
 constexpr int kRows = 16;
-using Panel = Q8Panel<kRows, 4>;  // kernels/cpu/x86/q8_0_panel.h
+using Panel = Q8Panel<kRows, 4, true>;  // kernels/cpu/x86/q8_0_panel.h
 constexpr int kMaxNT = 8;
 constexpr int kPrefetch = 2048;
 
@@ -54,12 +55,13 @@ void gemm_tile(const uint8_t* panel, int64_t nb, const uint8_t* act, size_t act_
                int64_t cols, float* y, int64_t ldy) {
     const uint16_t* scales = reinterpret_cast<const uint16_t*>(panel);
     const uint8_t* quants = panel + Panel::quants_offset(nb);
-    const __m512i c128 = _mm512_set1_epi8(static_cast<char>(0x80));
     __m512 accf[NT];
     const float* ad[NT];
+    const int32_t* ac[NT];
     for (int t = 0; t < NT; ++t) {
         accf[t] = _mm512_setzero_ps();
         ad[t] = reinterpret_cast<const float*>(act + t * act_stride + cols);
+        ac[t] = reinterpret_cast<const int32_t*>(ad[t] + nb);
     }
     for (int64_t b = 0; b < nb; ++b) {
         const uint8_t* wq = quants + b * 512;
@@ -68,19 +70,14 @@ void gemm_tile(const uint8_t* panel, int64_t nb, const uint8_t* act, size_t act_
                 _mm_prefetch(reinterpret_cast<const char*>(wq + kPrefetch + l), _MM_HINT_T0);
             }
         }
-        __m512i corr = _mm512_setzero_si512();
-        for (int j = 0; j < 8; ++j) {
-            corr = _mm512_dpbusd_epi32(corr, c128, _mm512_load_si512(wq + j * 64));
-        }
-        const __m512i neg = _mm512_sub_epi32(_mm512_setzero_si512(), corr);
         __m512i acc[NT];
-        for (int t = 0; t < NT; ++t) acc[t] = neg;
+        for (int t = 0; t < NT; ++t) acc[t] = _mm512_set1_epi32(ac[t][b]);
         for (int j = 0; j < 8; ++j) {
             const __m512i w = _mm512_load_si512(wq + j * 64);
             for (int t = 0; t < NT; ++t) {
                 const __m512i a =
                     _mm512_set1_epi32(load_i32(act + t * act_stride + b * QK8_0 + 4 * j));
-                acc[t] = _mm512_dpbusd_epi32(acc[t], a, w);
+                acc[t] = _mm512_dpbusd_epi32(acc[t], w, a);
             }
         }
         const __m512 dw = _mm512_cvtph_ps(
@@ -113,8 +110,8 @@ void gemm(const void* panels, int np, int64_t cols, const void* act, size_t act_
     }
 }
 
-const RepackKernel kQ8_0x16 = {kRows,        Panel::panel_bytes, Panel::pack, Panel::unpack_row,
-                               u8_act_bytes, quantize_u8_act,    gemm};
+const RepackKernel kQ8_0x16 = {kRows,          Panel::panel_bytes, Panel::pack, Panel::unpack_row,
+                               vnni_act_bytes, quantize_vnni_act,  gemm};
 
 }  // namespace
 
