@@ -1,14 +1,16 @@
 // AVX-512 VNNI prefill GEMM for quantized types kept in GGUF layout (see ConvGemmKernel):
 // 16 weight rows are decoded (conv_decode.h) to int8 with a float scale (and bias) per
-// sub-block, interleaved in groups of 4 values, and multiplied with unsigned (a + 128)
-// activations by vpdpbusd; the offset is removed with one vpdpbusd per chunk (see
-// q8_0_vnni.cpp).
+// sub-block, interleaved in groups of 4 values, offset to unsigned (w + 128) and multiplied
+// with the int8 activations by vpdpbusd; each sub-block's accumulator starts at
+// -128 * (sum of its activation quants), which removes the offset (see q8_0_vnni.cpp).
 //
 // Converted panel (16 rows, K cols, S = K/SUB sub-blocks):
-//   q:     K/32 blocks x 512 bytes; block b, chunk j (64 bytes) = 16 rows x values 4j..4j+3
+//   q:     K/32 blocks x 512 bytes, uint8 (w + 128); block b, chunk j (64 bytes) = 16 rows x
+//          values 4j..4j+3
 //   scale: S x 16 floats ([s*16 + r]);  bias: S x 16 floats
 //   tmp:   16 x K int8 + 2 x S floats (decode scratch)
-// Activations: K uint8 (q + 128) | K/32 floats d | K/16 floats s = d * sum of 16 quants.
+// Activations: K int8 q | K/32 floats d | K/16 floats s = d * sum of 16 quants |
+//              K/16 int32 c = -128 * sum of 16 quants.
 #include "kernels/cpu/x86/avx512/avx512_util.h"
 
 #include <cstring>
@@ -52,7 +54,7 @@ size_t panel_bytes(int64_t cols) {
 }
 
 size_t act_bytes(int64_t cols) {
-    return align64(cols + (cols / 32) * 4 + (cols / 16) * 4);
+    return align64(cols + (cols / 32) * 4 + (cols / 16) * 8);
 }
 
 void quantize_act(const float* x, void* act, int64_t cols) {
@@ -60,18 +62,21 @@ void quantize_act(const float* x, void* act, int64_t cols) {
     auto* q = static_cast<uint8_t*>(act);
     auto* d = reinterpret_cast<float*>(q + cols);
     float* s = d + nb;
-    alignas(32) int8_t tmp[32];
+    auto* c = reinterpret_cast<int32_t*>(s + 2 * nb);
     const __m256i ones = _mm256_set1_epi16(1);
     for (int64_t b = 0; b < nb; ++b) {
-        const float db = h2f(f2h(quantize_block_q8(x + b * 32, tmp, nullptr)));
+        auto* qb = reinterpret_cast<int8_t*>(q + b * 32);
+        const float db = h2f(f2h(quantize_block_q8(x + b * 32, qb, nullptr)));
         d[b] = db;
-        const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(tmp));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + b * 32),
-                            _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80))));
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qb));
         const __m256i lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(v));
         const __m256i hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(v, 1));
-        s[2 * b] = db * static_cast<float>(hsum_i32(_mm256_madd_epi16(lo, ones)));
-        s[2 * b + 1] = db * static_cast<float>(hsum_i32(_mm256_madd_epi16(hi, ones)));
+        const int sum_lo = hsum_i32(_mm256_madd_epi16(lo, ones));
+        const int sum_hi = hsum_i32(_mm256_madd_epi16(hi, ones));
+        s[2 * b] = db * static_cast<float>(sum_lo);
+        s[2 * b + 1] = db * static_cast<float>(sum_hi);
+        c[2 * b] = -128 * sum_lo;
+        c[2 * b + 1] = -128 * sum_hi;
     }
 }
 
@@ -120,9 +125,14 @@ void convert(const void* src, size_t src_stride, int nrows, int64_t cols, void* 
         }
     }
     auto* q = reinterpret_cast<int8_t*>(base + l.q);
+    const __m512i offset = _mm512_set1_epi8(static_cast<char>(0x80));
     for (int64_t b = 0; b < cols / 32; ++b) {
         transpose8x8_i32(tq + 32 * b, cols, q + 512 * b);
         transpose8x8_i32(tq + 8 * cols + 32 * b, cols, q + 512 * b + 32);
+        for (int j = 0; j < 8; ++j) {  // to unsigned: w + 128
+            int8_t* chunk = q + 512 * b + 64 * j;
+            _mm512_store_si512(chunk, _mm512_xor_si512(_mm512_load_si512(chunk), offset));
+        }
     }
 }
 
@@ -131,38 +141,36 @@ void tile(const uint8_t* panel, int64_t cols, const uint8_t* act, size_t act_str
           int64_t ldy) {
     const Layout l = layout(cols, SUB);
     const int64_t nb = cols / 32;
-    const __m512i c128 = _mm512_set1_epi8(static_cast<char>(0x80));
     const float* scale = reinterpret_cast<const float*>(panel + l.scale);
     const float* bias = reinterpret_cast<const float*>(panel + l.bias);
     __m512 accf[NT];
     const float* ad[NT];
     const float* as[NT];
+    const int32_t* ac[NT];
     for (int t = 0; t < NT; ++t) {
         accf[t] = _mm512_setzero_ps();
         ad[t] = reinterpret_cast<const float*>(act + t * act_stride + cols);
         as[t] = ad[t] + nb;
+        ac[t] = reinterpret_cast<const int32_t*>(as[t] + 2 * nb);
     }
     constexpr int kHalves = 32 / SUB;
     constexpr int kChunks = SUB / 4;
     for (int64_t b = 0; b < nb; ++b) {
         const uint8_t* wq = panel + l.q + b * 512;
         for (int h = 0; h < kHalves; ++h) {
-            __m512i corr = _mm512_setzero_si512();
-            for (int j = h * kChunks; j < (h + 1) * kChunks; ++j) {
-                corr = _mm512_dpbusd_epi32(corr, c128, _mm512_load_si512(wq + j * 64));
-            }
-            const __m512i neg = _mm512_sub_epi32(_mm512_setzero_si512(), corr);
+            const int64_t s = b * kHalves + h;
             __m512i acc[NT];
-            for (int t = 0; t < NT; ++t) acc[t] = neg;
+            for (int t = 0; t < NT; ++t) {
+                acc[t] = _mm512_set1_epi32(SUB == 16 ? ac[t][s] : ac[t][2 * s] + ac[t][2 * s + 1]);
+            }
             for (int j = h * kChunks; j < (h + 1) * kChunks; ++j) {
                 const __m512i w = _mm512_load_si512(wq + j * 64);
                 for (int t = 0; t < NT; ++t) {
                     const __m512i a =
                         _mm512_set1_epi32(load_i32(act + t * act_stride + b * 32 + 4 * j));
-                    acc[t] = _mm512_dpbusd_epi32(acc[t], a, w);
+                    acc[t] = _mm512_dpbusd_epi32(acc[t], w, a);
                 }
             }
-            const int64_t s = b * kHalves + h;
             const __m512 sc = _mm512_load_ps(scale + s * kRows);
             for (int t = 0; t < NT; ++t) {
                 accf[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]),
