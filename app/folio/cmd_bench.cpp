@@ -137,8 +137,13 @@ void bench_single(const BenchFlags& f, EngineConfig config) {
     std::printf("| test   |            t/s |\n|--------|----------------|\n");
     if (f.n_prompt > 0)
         std::printf("| pp%-4d | %7.2f ± %5.2f |\n", f.n_prompt, fig.pp_tok_s, fig.pp_stddev);
-    if (f.n_gen > 0)
+    if (f.n_gen > 0) {
         std::printf("| tg%-4d | %7.2f ± %5.2f |\n", f.n_gen, fig.tg_tok_s, fig.tg_stddev);
+        // Decode reads every weight once per token: compare with the machine's read bandwidth.
+        const double bytes = static_cast<double>(engine->model().weight_bytes());
+        std::printf("decode streams the weights at %.1f GB/s (%.1f MiB per token)\n",
+                    bytes * fig.tg_tok_s / 1e9, bytes / 1048576.0);
+    }
 }
 
 struct ParallelFigures {

@@ -1,4 +1,5 @@
 // `folio run` and `folio bench` as a user calls them: output contract, errors, exit codes.
+#include <QRegularExpression>
 #include <QtTest/QtTest>
 
 #include <nlohmann/json.hpp>
@@ -99,6 +100,17 @@ class TestCliRun : public QObject {
         QVERIFY(j["tg_tok_s"].get<double>() > 0);
     }
 
+    void bench_table_names_the_tests_and_the_decode_bandwidth() {
+        auto r = run_folio({"bench", "-m", model("stories260K.gguf"), "-p", "16", "-n", "8", "-t",
+                            "2", "-r", "1"});
+        QCOMPARE(r.exit_code, 0);
+        QVERIFY2(r.out.contains("| pp16 ") && r.out.contains("| tg8 "), qPrintable(r.out));
+        QVERIFY2(QString::fromUtf8(r.out).contains(
+                     QRegularExpression("decode streams the weights at [0-9.]+ GB/s "
+                                        "\\([0-9.]+ MiB per token\\)")),
+                 qPrintable(r.out));
+    }
+
     void bench_without_model_says_so() {
         auto r = run_folio({"bench", "-p", "32"});
         QVERIFY(r.exit_code != 0);
@@ -108,9 +120,9 @@ class TestCliRun : public QObject {
     void bench_matmul_type_must_be_a_weight_type() {
         auto r = run_folio({"bench", "--matmul", "--matmul-type", "q9_9"});
         QVERIFY(r.exit_code != 0);
-        QVERIFY2(r.err.contains("--matmul-type q9_9 is not a weight type") &&
-                     r.err.contains("q4_K"),
-                 qPrintable(r.err));
+        QVERIFY2(
+            r.err.contains("--matmul-type q9_9 is not a weight type") && r.err.contains("q4_K"),
+            qPrintable(r.err));
         QVERIFY(r.out.isEmpty());
     }
 
