@@ -279,8 +279,6 @@ void bench_parallel(const BenchFlags& f, EngineConfig config) {
                 static_cast<long long>(x.prompt_tokens), 100.0 * x.prefix_hit_rate);
 }
 
-// `folio bench --matmul`: matrix-vector bandwidth, GEMM throughput and whole-model matmul
-// sweeps of the benchmark models' shapes on synthetic Q8_0 weights.
 // The weight type named `name` (as `folio info` prints it, any case) that the CPU kernels
 // compute with.
 DType matmul_weight_type(const std::string& name) {
@@ -302,6 +300,8 @@ DType matmul_weight_type(const std::string& name) {
                    " is not a weight type the CPU computes with (" + known + ")");
 }
 
+// `folio bench --matmul`: matrix-vector bandwidth, GEMM throughput and whole-model matmul
+// sweeps of the benchmark models' shapes on synthetic weights of --matmul-type.
 void bench_matmul(const BenchFlags& f) {
     MatmulBenchOptions opts;
     opts.threads = f.engine.threads;

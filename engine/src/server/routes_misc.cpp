@@ -21,10 +21,8 @@ json model_json(const ModelEntry& m) {
 void ServerState::handle_models(const httplib::Request& req, httplib::Response& res,
                                 const std::shared_ptr<RequestContext>&) {
     if (req.matches.size() > 1) {
-        std::string id = req.matches[1];
-        auto m = models.find(id);
-        if (!m || id.empty()) m = resolve_model(id);  // throws: 404, or 503 while loading
-        send_json(res, 200, model_json(*m));
+        // An unknown id throws: 404, or 503 while models are still loading.
+        send_json(res, 200, model_json(*resolve_model(req.matches[1])));
         return;
     }
     json data = json::array();

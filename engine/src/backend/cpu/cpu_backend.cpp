@@ -117,7 +117,7 @@ void CpuBackend::prepare_weights() {
     m_tok_embd = CpuWeight::create(w.tok_embd->type, w.tok_embd->ne[1], w.tok_embd->ne[0],
                                    w.tok_embd->data, CpuWeightOptions{CpuIsa::kAuto, false});
     // A tied output gets its own prepared copy: products want a repacked layout, lookups not.
-    m_output = prepare(*m_arena, w.output);
+    m_output = prepare(m_arena, w.output);
     m_output_norm = tensor_to_f32(w.output_norm);
     m_rope_freq_factors = tensor_to_f32(w.rope_freqs);
     m_rope.n_dims = hp.n_rot;
@@ -134,22 +134,22 @@ void CpuBackend::prepare_weights() {
         l.bq = tensor_to_f32(src.bq);
         l.bk = tensor_to_f32(src.bk);
         l.bv = tensor_to_f32(src.bv);
-        l.wqkv = src.wqkv ? prepare(*m_arena, src.wqkv)
-                          : prepare_fused(*m_arena, {src.wq, src.wk, src.wv}, l.qkv_rows);
+        l.wqkv = src.wqkv ? prepare(m_arena, src.wqkv)
+                          : prepare_fused(m_arena, {src.wq, src.wk, src.wv}, l.qkv_rows);
         if (!l.wqkv) {
-            l.wq = prepare(*m_arena, src.wq);
-            l.wk = prepare(*m_arena, src.wk);
-            l.wv = prepare(*m_arena, src.wv);
+            l.wq = prepare(m_arena, src.wq);
+            l.wk = prepare(m_arena, src.wk);
+            l.wv = prepare(m_arena, src.wv);
         }
-        l.wo = prepare(*m_arena, src.wo);
+        l.wo = prepare(m_arena, src.wo);
         l.w_gate_up = src.w_gate_up
-                          ? prepare(*m_arena, src.w_gate_up)
-                          : prepare_fused(*m_arena, {src.w_gate, src.w_up}, l.gate_up_rows);
+                          ? prepare(m_arena, src.w_gate_up)
+                          : prepare_fused(m_arena, {src.w_gate, src.w_up}, l.gate_up_rows);
         if (!l.w_gate_up) {
-            l.w_gate = prepare(*m_arena, src.w_gate);
-            l.w_up = prepare(*m_arena, src.w_up);
+            l.w_gate = prepare(m_arena, src.w_gate);
+            l.w_up = prepare(m_arena, src.w_up);
         }
-        l.w_down = prepare(*m_arena, src.w_down);
+        l.w_down = prepare(m_arena, src.w_down);
     }
 }
 

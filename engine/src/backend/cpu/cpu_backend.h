@@ -42,7 +42,7 @@ class CpuBackend : public Backend {
     const Model& m_model;
     ThreadPool m_pool;
     std::unique_ptr<CpuKvCache> m_kv;
-    std::unique_ptr<WeightArena> m_arena = std::make_unique<WeightArena>();  // repacked weights
+    WeightArena m_arena;  // repacked weights; outlives every CpuWeight below
     std::vector<Layer> m_layers;
     std::unique_ptr<CpuWeight> m_tok_embd;
     std::unique_ptr<CpuWeight> m_output;  // its own copy even when tied to the embedding

@@ -139,7 +139,7 @@ void matmul_repacked(const CpuWeight& w, const kern::RepackKernel& rk, const flo
     // share in ~64 KiB chunks (one sequential stream for the hardware prefetchers; chunks of a
     // dynamic queue restart it ~10% of the bandwidth away) and steals from the other shares'
     // ends when done early.
-    if (n_tok == 1 && pool != nullptr && pool->num_threads() > 1) {
+    if (n_tok == 1 && pool != nullptr) {
         const int64_t chunk = std::max<int64_t>(2, static_cast<int64_t>(65536 / pbytes) / 2 * 2);
         pool->parallel_for_shares(num_panels, chunk,
                                   [&](int64_t pb, int64_t pe, int) { run_panels(pb, pe, 0, 1); });
