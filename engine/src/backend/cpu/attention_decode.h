@@ -25,7 +25,7 @@ struct DecodeAttentionArgs {
 };
 
 // Whether attend_one_query() handles this cache: F16 or F32, head_dim a multiple of 16 and at
-// most 256, on a CPU with AVX2.
+// most 256, block_size at most 64, on a CPU with AVX2.
 bool attend_one_query_supported(const KvCacheShape& shape);
 
 // Precondition: attend_one_query_supported(cache shape). `scores` is reusable scratch.

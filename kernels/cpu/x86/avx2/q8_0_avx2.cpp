@@ -100,10 +100,13 @@ void quantize_act(const float* x, void* act, int64_t cols) {
     }
 }
 
-// NP panels (8 rows each, consecutive, pstride bytes apart) x NT tokens.
+// NP panels (8 rows each, consecutive, pstride bytes apart) x NT tokens. `next`, when not null,
+// is the NP panels the caller multiplies next: they are prefetched into L2 along the way, so
+// that their first token tile does not wait on memory.
 template <int NP, int NT>
 inline void gemm_tile(const uint8_t* panels, size_t pstride, int64_t nb, const uint8_t* act,
-                      size_t act_stride, int64_t cols, float* y, int64_t ldy) {
+                      size_t act_stride, int64_t cols, float* y, int64_t ldy,
+                      const uint8_t* next = nullptr) {
     const size_t qoff = Panel::quants_offset(nb);
     __m256 accf[NP][NT];
     const int16_t* aq[NT];
@@ -115,9 +118,6 @@ inline void gemm_tile(const uint8_t* panels, size_t pstride, int64_t nb, const u
     }
     for (int64_t b = 0; b < nb; ++b) {
         __m256i acci[NP][NT];
-        for (int p = 0; p < NP; ++p) {
-            for (int t = 0; t < NT; ++t) acci[p][t] = _mm256_setzero_si256();
-        }
         const int8_t* wq = reinterpret_cast<const int8_t*>(panels + qoff) + b * 256;
         if (NT == 1) {
             for (int p = 0; p < NP; ++p) {
@@ -130,9 +130,18 @@ inline void gemm_tile(const uint8_t* panels, size_t pstride, int64_t nb, const u
                 _mm_prefetch(reinterpret_cast<const char*>(wq + p * pstride + kPrefetch + 192),
                              _MM_HINT_T0);
             }
+        } else if (next != nullptr) {
+            for (int p = 0; p < NP; ++p) {
+                const char* nq = reinterpret_cast<const char*>(next + p * pstride + qoff + b * 256);
+                for (int l = 0; l < 256; l += 64) _mm_prefetch(nq + l, _MM_HINT_T1);
+                if (b % 4 == 0) {
+                    _mm_prefetch(reinterpret_cast<const char*>(next + p * pstride + b * 16),
+                                 _MM_HINT_T1);
+                }
+            }
         }
-#pragma GCC unroll 4
-        for (int j = 0; j < 16; ++j) {
+        // Chunk 0 starts the block's accumulators (no zeroing, no add).
+        auto chunk = [&](int j, bool first) __attribute__((always_inline)) {
             __m256i w[NP];
             for (int p = 0; p < NP; ++p) {
                 w[p] = _mm256_cvtepi8_epi16(
@@ -141,10 +150,14 @@ inline void gemm_tile(const uint8_t* panels, size_t pstride, int64_t nb, const u
             for (int t = 0; t < NT; ++t) {
                 const __m256i a = _mm256_set1_epi32(load_i32(aq[t] + b * QK8_0 + 2 * j));
                 for (int p = 0; p < NP; ++p) {
-                    acci[p][t] = _mm256_add_epi32(acci[p][t], _mm256_madd_epi16(w[p], a));
+                    const __m256i prod = _mm256_madd_epi16(w[p], a);
+                    acci[p][t] = first ? prod : _mm256_add_epi32(acci[p][t], prod);
                 }
             }
-        }
+        };
+        chunk(0, true);
+#pragma GCC unroll 4
+        for (int j = 1; j < 16; ++j) chunk(j, false);
         for (int p = 0; p < NP; ++p) {
             const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(
                 reinterpret_cast<const __m128i*>(panels + p * pstride + b * kRows * 2)));
@@ -162,12 +175,12 @@ inline void gemm_tile(const uint8_t* panels, size_t pstride, int64_t nb, const u
 
 template <int NP>
 void gemm_np(const uint8_t* panels, size_t pstride, int64_t nb, const uint8_t* a, size_t act_stride,
-             int64_t cols, int64_t nt, float* y, int64_t ldy) {
+             int64_t cols, int64_t nt, float* y, int64_t ldy, const uint8_t* next) {
     constexpr int T = NP == 2 ? 3 : 4;  // 2x3: 12 live accumulators, no spills
     int64_t t = 0;
     for (; t + T <= nt; t += T) {
         gemm_tile<NP, T>(panels, pstride, nb, a + t * act_stride, act_stride, cols, y + t * ldy,
-                         ldy);
+                         ldy, t == 0 ? next : nullptr);
     }
     const uint8_t* ar = a + t * act_stride;
     float* yr = y + t * ldy;
@@ -203,10 +216,13 @@ void gemm(const void* panels, int np, int64_t cols, const void* act, size_t act_
     // projection: 39 against 29 GB/s).
     const bool pairs = nt > 1 || pstride >= 16 * 1024;
     for (; pairs && p + 2 <= np; p += 2) {
-        gemm_np<2>(w + p * pstride, pstride, nb, a, act_stride, cols, nt, y + p * kRows, ldy);
+        const uint8_t* next = p + 4 <= np ? w + (p + 2) * pstride : nullptr;
+        gemm_np<2>(w + p * pstride, pstride, nb, a, act_stride, cols, nt, y + p * kRows, ldy, next);
     }
-    for (; p < np; ++p)
-        gemm_np<1>(w + p * pstride, pstride, nb, a, act_stride, cols, nt, y + p * kRows, ldy);
+    for (; p < np; ++p) {
+        gemm_np<1>(w + p * pstride, pstride, nb, a, act_stride, cols, nt, y + p * kRows, ldy,
+                   nullptr);
+    }
 }
 
 const RepackKernel kQ8_0x8 = {kRows,     Panel::panel_bytes, Panel::pack, Panel::unpack_row,
