@@ -59,58 +59,64 @@ struct BlockPrefetch {
     int64_t lines = 0;  // per block
 };
 
+// Dot products of G query heads with KP consecutive keys: acc[k][g] += q_g · key k, eight or
+// more independent FMA chains for G * KP >= 8 (FMA latency 4, two per cycle).
+template <bool kF16, int G, int KP>
+FOLIO_AVX2 inline void dot_keys(const uint8_t* k0, size_t row_bytes, int64_t hd, const float* qs,
+                                __m256 (&acc)[KP][G]) {
+    for (int k = 0; k < KP; ++k) {
+        for (int g = 0; g < G; ++g) acc[k][g] = _mm256_setzero_ps();
+    }
+    for (int64_t d = 0; d < hd; d += 8) {
+        __m256 x[KP];
+        for (int k = 0; k < KP; ++k) x[k] = load8<kF16>(k0 + k * row_bytes, d);
+        for (int g = 0; g < G; ++g) {
+            const __m256 qv = _mm256_loadu_ps(qs + g * hd + d);
+            for (int k = 0; k < KP; ++k) acc[k][g] = _mm256_fmadd_ps(qv, x[k], acc[k][g]);
+        }
+    }
+}
+
 // scores[g * stride + j] = dot(qs + g*hd, key j) for the n keys of one block (row_bytes apart).
+// Keys go KP at a time (2 for four heads, 4 for one or two) so that every step keeps eight
+// accumulators; four heads' sums reduce jointly into tile[j][g], transposed into the score
+// rows four keys at a time.
 template <bool kF16, int G>
 FOLIO_AVX2 void block_scores(const uint8_t* kb, size_t row_bytes, int64_t n, int64_t hd,
                              const float* qs, float* scores, int64_t stride,
                              const BlockPrefetch& pf) {
-    // G == 4: key pairs reduce jointly into tile[j][g], transposed into scores 4 keys at once.
+    constexpr int KP = G <= 2 ? 4 : 2;
     alignas(32) float tile[kMaxBlock * 4];
-    const int64_t pairs = n / 2;
+    const int64_t steps = n / KP;
+    const int64_t per_step = steps > 0 ? (pf.lines + steps - 1) / steps : pf.lines;
     int64_t j = 0;
-    for (; j + 2 <= n; j += 2) {  // two keys share every query load
-        const int64_t i = j / 2, l0 = i * pf.lines / pairs, l1 = (i + 1) * pf.lines / pairs;
+    for (; j + KP <= n; j += KP) {
+        const int64_t l0 = std::min(j / KP * per_step, pf.lines);
+        const int64_t l1 = std::min(l0 + per_step, pf.lines);
         if (pf.next_k != nullptr) prefetch_lines(pf.next_k, l0, l1);
-        prefetch_lines(pf.this_v, l0, l1);
-        const uint8_t* k0 = kb + j * row_bytes;
-        const uint8_t* k1 = k0 + row_bytes;
-        __m256 a0[G], a1[G];
-        for (int g = 0; g < G; ++g) a0[g] = a1[g] = _mm256_setzero_ps();
-        for (int64_t d = 0; d < hd; d += 8) {
-            const __m256 x0 = load8<kF16>(k0, d), x1 = load8<kF16>(k1, d);
-            for (int g = 0; g < G; ++g) {
-                const __m256 qv = _mm256_loadu_ps(qs + g * hd + d);
-                a0[g] = _mm256_fmadd_ps(qv, x0, a0[g]);
-                a1[g] = _mm256_fmadd_ps(qv, x1, a1[g]);
-            }
-        }
+        if (pf.this_v != nullptr) prefetch_lines(pf.this_v, l0, l1);
+        __m256 acc[KP][G];
+        dot_keys<kF16, G, KP>(kb + j * row_bytes, row_bytes, hd, qs, acc);
         if constexpr (G == 4) {
-            _mm256_store_ps(tile + j * 4, reduce_4x2(a0, a1));
+            _mm256_store_ps(tile + j * 4, reduce_4x2(acc[0], acc[1]));
         } else {
-            for (int g = 0; g < G; ++g) {
-                scores[g * stride + j] = hsum8(a0[g]);
-                scores[g * stride + j + 1] = hsum8(a1[g]);
+            for (int k = 0; k < KP; ++k) {
+                for (int g = 0; g < G; ++g) scores[g * stride + j + k] = hsum8(acc[k][g]);
             }
         }
     }
-    if (pairs == 0) {
+    if (steps == 0) {
         if (pf.next_k != nullptr) prefetch_lines(pf.next_k, 0, pf.lines);
-        prefetch_lines(pf.this_v, 0, pf.lines);
+        if (pf.this_v != nullptr) prefetch_lines(pf.this_v, 0, pf.lines);
     }
     for (; j < n; ++j) {
-        const uint8_t* k0 = kb + j * row_bytes;
-        __m256 a0[G];
-        for (int g = 0; g < G; ++g) a0[g] = _mm256_setzero_ps();
-        for (int64_t d = 0; d < hd; d += 8) {
-            const __m256 x0 = load8<kF16>(k0, d);
-            for (int g = 0; g < G; ++g)
-                a0[g] = _mm256_fmadd_ps(_mm256_loadu_ps(qs + g * hd + d), x0, a0[g]);
-        }
+        __m256 acc[1][G];
+        dot_keys<kF16, G, 1>(kb + j * row_bytes, row_bytes, hd, qs, acc);
         for (int g = 0; g < G; ++g) {
             if constexpr (G == 4) {
-                tile[j * 4 + g] = hsum8(a0[g]);
+                tile[j * 4 + g] = hsum8(acc[0][g]);
             } else {
-                scores[g * stride + j] = hsum8(a0[g]);
+                scores[g * stride + j] = hsum8(acc[0][g]);
             }
         }
     }
@@ -208,7 +214,41 @@ void attend_all(const DecodeAttentionArgs& a, float* scores) {
     }
 }
 
+template <bool kF16>
+void scores_all(const uint8_t* keys, size_t row_bytes, int64_t n, int64_t hd, const float* q,
+                int64_t n_q, float* scores, int64_t stride) {
+    const BlockPrefetch none;
+    for (int64_t g0 = 0; g0 < n_q; g0 += kHeadGroup) {
+        const float* qg = q + g0 * hd;
+        float* sg = scores + g0 * stride;
+        switch (std::min<int64_t>(kHeadGroup, n_q - g0)) {
+            case 1:
+                block_scores<kF16, 1>(keys, row_bytes, n, hd, qg, sg, stride, none);
+                break;
+            case 2:
+                block_scores<kF16, 2>(keys, row_bytes, n, hd, qg, sg, stride, none);
+                break;
+            case 3:
+                block_scores<kF16, 3>(keys, row_bytes, n, hd, qg, sg, stride, none);
+                break;
+            default:
+                block_scores<kF16, 4>(keys, row_bytes, n, hd, qg, sg, stride, none);
+                break;
+        }
+    }
+}
+
 }  // namespace
+
+void one_query_block_scores(const KvCacheShape& shape, const uint8_t* keys, int64_t n,
+                            const float* q, int64_t n_q, float* scores, int64_t stride) {
+    const size_t row_bytes = dtype_row_size(shape.dtype, shape.head_dim);
+    if (shape.dtype == DType::F16) {
+        scores_all<true>(keys, row_bytes, n, shape.head_dim, q, n_q, scores, stride);
+    } else {
+        scores_all<false>(keys, row_bytes, n, shape.head_dim, q, n_q, scores, stride);
+    }
+}
 
 bool attend_one_query_supported(const KvCacheShape& shape) {
     return cpu_features().avx2 && (shape.dtype == DType::F16 || shape.dtype == DType::F32) &&

@@ -31,4 +31,10 @@ bool attend_one_query_supported(const KvCacheShape& shape);
 // Precondition: attend_one_query_supported(cache shape). `scores` is reusable scratch.
 void attend_one_query(const DecodeAttentionArgs& a, std::vector<float>& scores);
 
+// The same kernel's Q·K for one block, for callers with several query rows per block (prefill
+// tiles): scores[g * stride + j] = dot(q + g * head_dim, key j) for g < n_q and the n keys at
+// `keys` (one KV head's slots of one block). q is already scaled. Precondition as above.
+void one_query_block_scores(const KvCacheShape& shape, const uint8_t* keys, int64_t n,
+                            const float* q, int64_t n_q, float* scores, int64_t stride);
+
 }  // namespace folio

@@ -106,6 +106,7 @@ struct Scratch {
     std::vector<float> scores;  // [tile rows][n_gqa][ctx]
     std::vector<float> block;   // one K or V block as f32: [block_size][head_dim]
     std::vector<float> kt;      // the K block transposed: [head_dim][block_size]
+    std::vector<float> q;       // the tile's query heads of this KV head, scaled
 };
 
 void attend_tile(const ForwardBatch& batch, const SeqBatchInfo& seq, int32_t row0, int32_t rows,
@@ -127,8 +128,29 @@ void attend_tile(const ForwardBatch& batch, const SeqBatchInfo& seq, int32_t row
         return sc.scores.data() + (r * n_gqa + g) * ctx_max;
     };
 
-    // Q·K: every K block is converted and transposed once for the whole tile.
-    for (int64_t b = 0; b < n_blocks; ++b) {
+    // Q·K on F16/F32 caches: the one-query kernel reads each key in place for a row's query
+    // heads together (eight FMA chains; the transposed-block loop below has four).
+    const bool in_place = attend_one_query_supported(cs);
+    if (in_place) {
+        sc.q.resize(static_cast<size_t>(rows * n_gqa * hd));
+        for (int32_t r = 0; r < rows; ++r) {
+            const float* q_row = q + (row0 + r) * qstride + kvh * n_gqa * hd;
+            for (int64_t i = 0; i < n_gqa * hd; ++i) sc.q[r * n_gqa * hd + i] = q_row[i] * s.scale;
+        }
+    }
+    for (int64_t b = 0; in_place && b < n_blocks; ++b) {
+        const int64_t base = b * bs, n = std::min(bs, ctx_max - base);
+        const uint8_t* keys = cache.k_head(layer, seq.block_table[static_cast<size_t>(b)], kvh);
+        for (int32_t r = 0; r < rows; ++r) {
+            const int64_t m = std::min(n, ctx_of(r) - base);
+            if (m > 0) {
+                one_query_block_scores(cs, keys, m, sc.q.data() + r * n_gqa * hd, n_gqa,
+                                       scores_of(r, 0) + base, ctx_max);
+            }
+        }
+    }
+    // Other caches: every K block is converted and transposed once for the whole tile.
+    for (int64_t b = 0; !in_place && b < n_blocks; ++b) {
         const int64_t base = b * bs, n = std::min(bs, ctx_max - base);
         const int32_t block = seq.block_table[static_cast<size_t>(b)];
         dequantize_row_fast(cs.dtype, cache.k_head(layer, block, kvh), sc.block.data(), n * hd);
