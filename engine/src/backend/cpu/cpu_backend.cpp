@@ -87,6 +87,18 @@ std::unique_ptr<CpuWeight> prepare_fused(WeightArena& arena,
     return w;
 }
 
+// Runs fn(begin, end) over the batch's tokens: on the pool for batches big enough to pay for
+// the hand-off, inline otherwise (decode). Keeps the elementwise steps between the products
+// from running on one core while the others wait.
+template <typename Fn>
+void for_tokens(ThreadPool& pool, int64_t n, const Fn& fn) {
+    if (n < 8 || pool.num_threads() == 1) {
+        fn(int64_t{0}, n);
+        return;
+    }
+    pool.parallel_for(n, 4, [&](int64_t b, int64_t e, int) { fn(b, e); });
+}
+
 }  // namespace
 
 CpuBackend::CpuBackend(const Model& model, const CpuBackendOptions& options)
@@ -160,59 +172,76 @@ void CpuBackend::run_layer(size_t il, const ForwardBatch& batch, Buffers& b) {
     const int64_t n_embd = hp.n_embd, n_q = hp.n_embd_q(), n_kv = hp.n_embd_kv();
 
     // Attention block.
-    rms_norm_rows(b.x.data(), n_embd, l.attn_norm.data(), b.h.data(), n_embd, n_embd, n,
-                  hp.rms_eps);
+    for_tokens(m_pool, n, [&](int64_t t0, int64_t t1) {
+        rms_norm_rows(b.x.data() + t0 * n_embd, n_embd, l.attn_norm.data(),
+                      b.h.data() + t0 * n_embd, n_embd, n_embd, t1 - t0, hp.rms_eps);
+    });
+    const int64_t n_qkv = n_q + 2 * n_kv;
     if (l.wqkv) {
-        const int64_t n_qkv = n_q + 2 * n_kv;
         matmul(*l.wqkv, b.h.data(), n_embd, n, b.qkv.data(), n_qkv, m_pool);
-        for (int64_t t = 0; t < n; ++t) {
-            const float* src = b.qkv.data() + t * n_qkv;
-            std::memcpy(b.q.data() + t * n_q, src, sizeof(float) * n_q);
-            std::memcpy(b.k.data() + t * n_kv, src + n_q, sizeof(float) * n_kv);
-            std::memcpy(b.v.data() + t * n_kv, src + n_q + n_kv, sizeof(float) * n_kv);
-        }
     } else {
         matmul(*l.wq, b.h.data(), n_embd, n, b.q.data(), n_q, m_pool);
         matmul(*l.wk, b.h.data(), n_embd, n, b.k.data(), n_kv, m_pool);
         matmul(*l.wv, b.h.data(), n_embd, n, b.v.data(), n_kv, m_pool);
     }
-    for (int64_t t = 0; t < n; ++t) {
-        float* q = b.q.data() + t * n_q;
-        float* k = b.k.data() + t * n_kv;
-        if (!l.bq.empty()) add(q, l.bq.data(), q, n_q);
-        if (!l.bk.empty()) add(k, l.bk.data(), k, n_kv);
-        if (!l.bv.empty()) add(b.v.data() + t * n_kv, l.bv.data(), b.v.data() + t * n_kv, n_kv);
-        const float* cs = b.rope_cos_sin.data() + t * hp.n_rot;
-        rope_apply(q, hp.n_head, hp.head_dim, cs, m_rope);
-        rope_apply(k, hp.n_head_kv, hp.head_dim, cs, m_rope);
-    }
-    for (int64_t t = 0; t < n; ++t)
-        m_kv->store(static_cast<int64_t>(il), batch.slot_mapping[static_cast<size_t>(t)],
-                    b.k.data() + t * n_kv, b.v.data() + t * n_kv);
+    // Per token: split q|k|v, biases, rotary embedding, K/V into the token's cache slot.
+    for_tokens(m_pool, n, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+            float* q = b.q.data() + t * n_q;
+            float* k = b.k.data() + t * n_kv;
+            float* v = b.v.data() + t * n_kv;
+            if (l.wqkv) {
+                const float* src = b.qkv.data() + t * n_qkv;
+                std::memcpy(q, src, sizeof(float) * n_q);
+                std::memcpy(k, src + n_q, sizeof(float) * n_kv);
+                std::memcpy(v, src + n_q + n_kv, sizeof(float) * n_kv);
+            }
+            if (!l.bq.empty()) add(q, l.bq.data(), q, n_q);
+            if (!l.bk.empty()) add(k, l.bk.data(), k, n_kv);
+            if (!l.bv.empty()) add(v, l.bv.data(), v, n_kv);
+            const float* cs = b.rope_cos_sin.data() + t * hp.n_rot;
+            rope_apply(q, hp.n_head, hp.head_dim, cs, m_rope);
+            rope_apply(k, hp.n_head_kv, hp.head_dim, cs, m_rope);
+            m_kv->store(static_cast<int64_t>(il), batch.slot_mapping[static_cast<size_t>(t)], k, v);
+        }
+    });
 
     AttentionShape shape{hp.n_head, hp.n_head_kv, hp.head_dim,
                          1.0f / std::sqrt(static_cast<float>(hp.head_dim))};
     paged_attention(batch, *m_kv, static_cast<int64_t>(il), shape, b.q.data(), b.attn.data(),
                     m_pool);
     matmul(*l.wo, b.attn.data(), n_q, n, b.h.data(), n_embd, m_pool);
-    add(b.x.data(), b.h.data(), b.x.data(), n * n_embd);
 
-    // Feed-forward block (SwiGLU).
-    rms_norm_rows(b.x.data(), n_embd, l.ffn_norm.data(), b.h.data(), n_embd, n_embd, n, hp.rms_eps);
+    // Residual, then the feed-forward block (SwiGLU).
+    for_tokens(m_pool, n, [&](int64_t t0, int64_t t1) {
+        float* x = b.x.data() + t0 * n_embd;
+        add(x, b.h.data() + t0 * n_embd, x, (t1 - t0) * n_embd);
+        rms_norm_rows(x, n_embd, l.ffn_norm.data(), b.h.data() + t0 * n_embd, n_embd, n_embd,
+                      t1 - t0, hp.rms_eps);
+    });
     const int64_t n_ff = hp.n_ff;
     if (l.w_gate_up) {
         matmul(*l.w_gate_up, b.h.data(), n_embd, n, b.gate_up.data(), 2 * n_ff, m_pool);
-        for (int64_t t = 0; t < n; ++t) {
-            const float* gu = b.gate_up.data() + t * 2 * n_ff;
-            silu_mul(gu, gu + n_ff, b.gate.data() + t * n_ff, n_ff);
-        }
     } else {
         matmul(*l.w_gate, b.h.data(), n_embd, n, b.gate.data(), n_ff, m_pool);
         matmul(*l.w_up, b.h.data(), n_embd, n, b.up.data(), n_ff, m_pool);
-        silu_mul(b.gate.data(), b.up.data(), b.gate.data(), n * n_ff);
     }
+    for_tokens(m_pool, n, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+            float* gate = b.gate.data() + t * n_ff;
+            if (l.w_gate_up) {
+                const float* gu = b.gate_up.data() + t * 2 * n_ff;
+                silu_mul(gu, gu + n_ff, gate, n_ff);
+            } else {
+                silu_mul(gate, b.up.data() + t * n_ff, gate, n_ff);
+            }
+        }
+    });
     matmul(*l.w_down, b.gate.data(), n_ff, n, b.h.data(), n_embd, m_pool);
-    add(b.x.data(), b.h.data(), b.x.data(), n * n_embd);
+    for_tokens(m_pool, n, [&](int64_t t0, int64_t t1) {
+        float* x = b.x.data() + t0 * n_embd;
+        add(x, b.h.data() + t0 * n_embd, x, (t1 - t0) * n_embd);
+    });
 }
 
 void CpuBackend::forward(const ForwardBatch& batch, float* logits, float* hidden) {
