@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "backend/cpu/cpu_ops.h"
 #include "common/check.h"
 #include "tensor/quants.h"
 
@@ -63,8 +64,13 @@ void CpuKvCache::store(int64_t layer, int64_t slot, const float* k, const float*
         uint8_t* vd = v_head(layer, block, h) + off * m_head_bytes;
         const float* ks = k + h * m_shape.head_dim;
         const float* vs = v + h * m_shape.head_dim;
-        quantize_row_ref(m_shape.dtype, ks, kd, m_shape.head_dim);
-        quantize_row_ref(m_shape.dtype, vs, vd, m_shape.head_dim);
+        if (m_shape.dtype == DType::F16) {  // the default cache: F16C instead of scalar code
+            f32_to_fp16_row(ks, reinterpret_cast<fp16_t*>(kd), m_shape.head_dim);
+            f32_to_fp16_row(vs, reinterpret_cast<fp16_t*>(vd), m_shape.head_dim);
+        } else {
+            quantize_row_ref(m_shape.dtype, ks, kd, m_shape.head_dim);
+            quantize_row_ref(m_shape.dtype, vs, vd, m_shape.head_dim);
+        }
     }
 }
 
