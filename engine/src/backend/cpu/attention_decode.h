@@ -2,8 +2,8 @@
 // One query row against its sequence's paged K/V (the decode case), for an F16 or F32 cache
 // on AVX2 (with FMA and F16C): Q·K, softmax and P·V read each block in place, with no
 // conversion or transposition into scratch, and the query heads that share a KV head (GQA)
-// share every K/V load. The general tile path in cpu_attention.cpp converts each block once per
-// query tile, which pays off for prefill tiles but dominated batched decode.
+// share every K/V load. Prefill tiles (cpu_attention.cpp) use its Q·K per query row too, and
+// convert only V blocks (once per tile, for their P·V); Q8_0 caches take the tile path whole.
 #include <cstdint>
 #include <span>
 #include <vector>
