@@ -135,7 +135,7 @@ class TestCpuMatmul : public QObject {
         if (!cpu_isa_supported(isa)) QSKIP("instruction set not present");
         const int64_t bs = dtype_traits(type).block_size;
         const int64_t cols = bs == QK_K ? 512 : 160;
-        for (int64_t n_tok : {1, 2, 3, 5, 8, 17, 64}) {
+        for (int64_t n_tok : {1, 2, 3, 4, 5, 7, 8, 17, 64}) {  // every tile remainder
             for (int threads : {1, 2}) {
                 const int64_t rows = n_tok == 64 ? 19 : (threads == 1 ? 37 : 45);
                 check(type, isa, rows, cols, n_tok, threads, true);
