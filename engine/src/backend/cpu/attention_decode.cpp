@@ -57,6 +57,12 @@ struct BlockPrefetch {
     const uint8_t* next_k = nullptr;
     const uint8_t* this_v = nullptr;
     int64_t lines = 0;  // per block
+
+    // Lines [first, last) of both blocks (each may be absent).
+    void fetch(int64_t first, int64_t last) const {
+        if (next_k != nullptr) prefetch_lines(next_k, first, last);
+        if (this_v != nullptr) prefetch_lines(this_v, first, last);
+    }
 };
 
 // Dot products of G query heads with KP consecutive keys: acc[k][g] += q_g · key k, eight or
@@ -92,9 +98,7 @@ FOLIO_AVX2 void block_scores(const uint8_t* kb, size_t row_bytes, int64_t n, int
     int64_t j = 0;
     for (; j + KP <= n; j += KP) {
         const int64_t l0 = std::min(j / KP * per_step, pf.lines);
-        const int64_t l1 = std::min(l0 + per_step, pf.lines);
-        if (pf.next_k != nullptr) prefetch_lines(pf.next_k, l0, l1);
-        if (pf.this_v != nullptr) prefetch_lines(pf.this_v, l0, l1);
+        pf.fetch(l0, std::min(l0 + per_step, pf.lines));
         __m256 acc[KP][G];
         dot_keys<kF16, G, KP>(kb + j * row_bytes, row_bytes, hd, qs, acc);
         if constexpr (G == 4) {
@@ -105,10 +109,7 @@ FOLIO_AVX2 void block_scores(const uint8_t* kb, size_t row_bytes, int64_t n, int
             }
         }
     }
-    if (steps == 0) {
-        if (pf.next_k != nullptr) prefetch_lines(pf.next_k, 0, pf.lines);
-        if (pf.this_v != nullptr) prefetch_lines(pf.this_v, 0, pf.lines);
-    }
+    if (steps == 0) pf.fetch(0, pf.lines);
     for (; j < n; ++j) {
         __m256 acc[1][G];
         dot_keys<kF16, G, 1>(kb + j * row_bytes, row_bytes, hd, qs, acc);
@@ -194,48 +195,40 @@ FOLIO_AVX2 void attend_heads(const DecodeAttentionArgs& a, int64_t g0, float* sc
     }
 }
 
-template <bool kF16>
-void attend_all(const DecodeAttentionArgs& a, float* scores) {
-    for (int64_t g0 = 0; g0 < a.n_gqa; g0 += kHeadGroup) {
-        switch (std::min<int64_t>(kHeadGroup, a.n_gqa - g0)) {
+// Calls fn.template operator()<G>(g0) for the groups of at most kHeadGroup heads of n heads,
+// so each group runs a kernel compiled for its size.
+template <typename Fn>
+void for_head_groups(int64_t n, const Fn& fn) {
+    for (int64_t g0 = 0; g0 < n; g0 += kHeadGroup) {
+        switch (std::min<int64_t>(kHeadGroup, n - g0)) {
             case 1:
-                attend_heads<kF16, 1>(a, g0, scores);
+                fn.template operator()<1>(g0);
                 break;
             case 2:
-                attend_heads<kF16, 2>(a, g0, scores);
+                fn.template operator()<2>(g0);
                 break;
             case 3:
-                attend_heads<kF16, 3>(a, g0, scores);
+                fn.template operator()<3>(g0);
                 break;
             default:
-                attend_heads<kF16, 4>(a, g0, scores);
+                fn.template operator()<4>(g0);
                 break;
         }
     }
 }
 
 template <bool kF16>
+void attend_all(const DecodeAttentionArgs& a, float* scores) {
+    for_head_groups(a.n_gqa, [&]<int G>(int64_t g0) { attend_heads<kF16, G>(a, g0, scores); });
+}
+
+template <bool kF16>
 void scores_all(const uint8_t* keys, size_t row_bytes, int64_t n, int64_t hd, const float* q,
                 int64_t n_q, float* scores, int64_t stride) {
-    const BlockPrefetch none;
-    for (int64_t g0 = 0; g0 < n_q; g0 += kHeadGroup) {
-        const float* qg = q + g0 * hd;
-        float* sg = scores + g0 * stride;
-        switch (std::min<int64_t>(kHeadGroup, n_q - g0)) {
-            case 1:
-                block_scores<kF16, 1>(keys, row_bytes, n, hd, qg, sg, stride, none);
-                break;
-            case 2:
-                block_scores<kF16, 2>(keys, row_bytes, n, hd, qg, sg, stride, none);
-                break;
-            case 3:
-                block_scores<kF16, 3>(keys, row_bytes, n, hd, qg, sg, stride, none);
-                break;
-            default:
-                block_scores<kF16, 4>(keys, row_bytes, n, hd, qg, sg, stride, none);
-                break;
-        }
-    }
+    for_head_groups(n_q, [&]<int G>(int64_t g0) {
+        block_scores<kF16, G>(keys, row_bytes, n, hd, q + g0 * hd, scores + g0 * stride, stride,
+                              BlockPrefetch{});
+    });
 }
 
 }  // namespace

@@ -92,11 +92,8 @@ std::unique_ptr<CpuWeight> prepare_fused(WeightArena& arena,
 // from running on one core while the others wait.
 template <typename Fn>
 void for_tokens(ThreadPool& pool, int64_t n, const Fn& fn) {
-    if (n < 8 || pool.num_threads() == 1) {
-        fn(int64_t{0}, n);
-        return;
-    }
-    pool.parallel_for(n, 4, [&](int64_t b, int64_t e, int) { fn(b, e); });
+    // A grain of n keeps a small batch on the caller (parallel_for does not split it).
+    pool.parallel_for(n, n < 8 ? n : 4, [&](int64_t b, int64_t e, int) { fn(b, e); });
 }
 
 }  // namespace
