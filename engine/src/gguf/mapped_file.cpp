@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -32,6 +33,14 @@ MappedFile::MappedFile(const std::filesystem::path& path) {
 
 MappedFile::~MappedFile() {
     if (m_addr) ::munmap(m_addr, m_size);
+}
+
+void release_mapped_pages(const void* addr, size_t bytes) {
+    static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto begin = (reinterpret_cast<uintptr_t>(addr) + page - 1) & ~(page - 1);
+    const auto end = (reinterpret_cast<uintptr_t>(addr) + bytes) & ~(page - 1);
+    // Advice only: on failure the pages simply stay resident.
+    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 }  // namespace folio::gguf

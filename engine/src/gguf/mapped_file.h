@@ -23,4 +23,9 @@ class MappedFile {
     size_t m_size = 0;
 };
 
+// Drops this process's resident pages of a read-only file mapping in [addr, addr + bytes)
+// (whole pages inside the range only), e.g. tensor data once a repacked copy replaces it: the
+// process's memory no longer counts them, and a later read faults them back in from the file.
+void release_mapped_pages(const void* addr, size_t bytes);
+
 }  // namespace folio::gguf

@@ -1,15 +1,20 @@
 // GgufWriter -> GgufFile round trips, and the exact errors the reader gives for corrupt files.
+#include <unistd.h>
 #include <QStringList>
 #include <QTest>
+
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_writer.h"
+#include "gguf/mapped_file.h"
 #include "shared_data.h"
 
 using folio::DType;
@@ -28,6 +33,23 @@ Bytes to_bytes(const QByteArray& a) {
 }
 QByteArray to_qbytes(const Bytes& b) {
     return QByteArray(reinterpret_cast<const char*>(b.data()), static_cast<qsizetype>(b.size()));
+}
+
+// Resident kB of the mapping that starts at `addr`, from /proc/self/smaps (-1: not found).
+long mapping_rss_kb(const void* addr) {
+    std::ifstream smaps("/proc/self/smaps");
+    char start[32];
+    std::snprintf(start, sizeof start, "%lx-", reinterpret_cast<unsigned long>(addr));
+    std::string line;
+    bool inside = false;
+    while (std::getline(smaps, line)) {
+        if (line.find('-') != std::string::npos && line.find(':') > line.find(' ')) {
+            inside = line.rfind(start, 0) == 0;  // a mapping's header line
+        } else if (inside && line.rfind("Rss:", 0) == 0) {
+            return std::stol(line.substr(4));
+        }
+    }
+    return -1;
 }
 
 // Hand-assembled GGUF bytes, for files the writer refuses to produce.
@@ -106,6 +128,7 @@ class TestGgufWriterReader : public QObject {
     void corruptFiles_data();
     void corruptFiles();
     void fullMessageFormat();
+    void releasedPagesReadBack();
 };
 
 void TestGgufWriterReader::roundTripEveryValueType() {
@@ -581,6 +604,33 @@ void TestGgufWriterReader::fullMessageFormat() {
     }
     const auto missing = folio::test::scratch_dir("gguf_writer_reader") / "missing.gguf";
     QVERIFY_THROWS_EXCEPTION(GgufError, GgufFile::open(missing));
+}
+
+// Tensor bytes a repacked copy replaced go back to the kernel; the file's content is intact and
+// reads back the same, and pages only partly inside the range stay.
+void TestGgufWriterReader::releasedPagesReadBack() {
+    const auto path = folio::test::scratch_dir("gguf_writer_reader") / "pages.bin";
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE)), n_pages = 64;
+    Bytes content(n_pages * page);
+    for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<uint8_t>(i * 131 + 7);
+    {
+        std::ofstream f(path, std::ios::binary);
+        f.write(reinterpret_cast<const char*>(content.data()),
+                static_cast<std::streamsize>(content.size()));
+    }
+    MappedFile file(path);
+    QVERIFY(std::memcmp(file.data(), content.data(), content.size()) == 0);  // all resident
+    const long before = mapping_rss_kb(file.data());
+    QCOMPARE(before, static_cast<long>(n_pages * page / 1024));
+
+    // From the middle of page 0 to the middle of the last page: pages 1 .. n-2 go.
+    release_mapped_pages(file.data() + page / 2, (n_pages - 1) * page);
+    QCOMPARE(mapping_rss_kb(file.data()), static_cast<long>(2 * page / 1024));
+    release_mapped_pages(file.data() + 1, page - 2);  // no whole page inside: nothing goes
+    QCOMPARE(mapping_rss_kb(file.data()), static_cast<long>(2 * page / 1024));
+
+    QVERIFY(std::memcmp(file.data(), content.data(), content.size()) == 0);  // read back
+    QCOMPARE(mapping_rss_kb(file.data()), before);
 }
 
 QTEST_GUILESS_MAIN(TestGgufWriterReader)

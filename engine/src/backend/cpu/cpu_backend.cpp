@@ -7,6 +7,7 @@
 #include "backend/cpu/cpu_attention.h"
 #include "backend/cpu/cpu_ops.h"
 #include "common/check.h"
+#include "gguf/mapped_file.h"
 #include "tensor/quants.h"
 
 namespace folio {
@@ -54,17 +55,23 @@ std::vector<float> tensor_to_f32(const gguf::TensorInfo* t) {
     return out;
 }
 
-std::unique_ptr<CpuWeight> prepare(WeightArena& arena, const gguf::TensorInfo* t) {
+// A weight for products, repacked (on the pool's threads) where its type has a repacked
+// layout. The file pages of a repacked weight are released unless `keep_source` (a tied
+// output, whose rows the embedding lookup still reads).
+std::unique_ptr<CpuWeight> prepare(WeightArena& arena, ThreadPool& pool, const gguf::TensorInfo* t,
+                                   bool keep_source = false) {
     if (!t) return nullptr;
-    return CpuWeight::create(t->type, t->ne[1], t->ne[0], t->data,
-                             CpuWeightOptions{CpuIsa::kAuto, true, &arena});
+    auto w = CpuWeight::create(t->type, t->ne[1], t->ne[0], t->data,
+                               CpuWeightOptions{CpuIsa::kAuto, true, &arena, &pool});
+    if (w->repacked() && !keep_source) gguf::release_mapped_pages(t->data, t->nbytes);
+    return w;
 }
 
 // One weight whose rows are the rows of `parts` in order (e.g. q|k|v), so a layer issues one
 // product instead of several (fewer thread hand-offs per token in decode). nullptr when the
 // parts differ in type or width. `rows` receives the concatenated bytes when the result still
 // reads them (no repacked copy).
-std::unique_ptr<CpuWeight> prepare_fused(WeightArena& arena,
+std::unique_ptr<CpuWeight> prepare_fused(WeightArena& arena, ThreadPool& pool,
                                          std::initializer_list<const gguf::TensorInfo*> parts,
                                          std::vector<uint8_t>& rows) {
     const gguf::TensorInfo* first = *parts.begin();
@@ -79,10 +86,11 @@ std::unique_ptr<CpuWeight> prepare_fused(WeightArena& arena,
     size_t offset = 0;
     for (const auto* t : parts) {
         std::memcpy(rows.data() + offset, t->data, t->nbytes);
+        gguf::release_mapped_pages(t->data, t->nbytes);  // only the copy is read from now on
         offset += t->nbytes;
     }
     auto w = CpuWeight::create(first->type, total_rows, first->ne[0], rows.data(),
-                               CpuWeightOptions{CpuIsa::kAuto, true, &arena});
+                               CpuWeightOptions{CpuIsa::kAuto, true, &arena, &pool});
     if (w->repacked()) std::vector<uint8_t>().swap(rows);
     return w;
 }
@@ -126,7 +134,7 @@ void CpuBackend::prepare_weights() {
     m_tok_embd = CpuWeight::create(w.tok_embd->type, w.tok_embd->ne[1], w.tok_embd->ne[0],
                                    w.tok_embd->data, CpuWeightOptions{CpuIsa::kAuto, false});
     // A tied output gets its own prepared copy: products want a repacked layout, lookups not.
-    m_output = prepare(m_arena, w.output);
+    m_output = prepare(m_arena, m_pool, w.output, w.output == w.tok_embd);
     m_output_norm = tensor_to_f32(w.output_norm);
     m_rope_freq_factors = tensor_to_f32(w.rope_freqs);
     m_rope.n_dims = hp.n_rot;
@@ -143,22 +151,22 @@ void CpuBackend::prepare_weights() {
         l.bq = tensor_to_f32(src.bq);
         l.bk = tensor_to_f32(src.bk);
         l.bv = tensor_to_f32(src.bv);
-        l.wqkv = src.wqkv ? prepare(m_arena, src.wqkv)
-                          : prepare_fused(m_arena, {src.wq, src.wk, src.wv}, l.qkv_rows);
+        l.wqkv = src.wqkv ? prepare(m_arena, m_pool, src.wqkv)
+                          : prepare_fused(m_arena, m_pool, {src.wq, src.wk, src.wv}, l.qkv_rows);
         if (!l.wqkv) {
-            l.wq = prepare(m_arena, src.wq);
-            l.wk = prepare(m_arena, src.wk);
-            l.wv = prepare(m_arena, src.wv);
+            l.wq = prepare(m_arena, m_pool, src.wq);
+            l.wk = prepare(m_arena, m_pool, src.wk);
+            l.wv = prepare(m_arena, m_pool, src.wv);
         }
-        l.wo = prepare(m_arena, src.wo);
+        l.wo = prepare(m_arena, m_pool, src.wo);
         l.w_gate_up = src.w_gate_up
-                          ? prepare(m_arena, src.w_gate_up)
-                          : prepare_fused(m_arena, {src.w_gate, src.w_up}, l.gate_up_rows);
+                          ? prepare(m_arena, m_pool, src.w_gate_up)
+                          : prepare_fused(m_arena, m_pool, {src.w_gate, src.w_up}, l.gate_up_rows);
         if (!l.w_gate_up) {
-            l.w_gate = prepare(m_arena, src.w_gate);
-            l.w_up = prepare(m_arena, src.w_up);
+            l.w_gate = prepare(m_arena, m_pool, src.w_gate);
+            l.w_up = prepare(m_arena, m_pool, src.w_up);
         }
-        l.w_down = prepare(m_arena, src.w_down);
+        l.w_down = prepare(m_arena, m_pool, src.w_down);
     }
 }
 

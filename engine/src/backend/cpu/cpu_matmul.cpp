@@ -319,11 +319,15 @@ std::unique_ptr<CpuWeight> CpuWeight::create(DType type, int64_t rows, int64_t c
             w->m_owned = buf;
         }
         const auto* src = static_cast<const uint8_t*>(data);
-        for (int64_t p = 0; p < num_panels; ++p) {
-            const int nr = static_cast<int>(std::min<int64_t>(R, rows - p * R));
-            rk->pack(src + p * R * row_bytes, row_bytes, nr, cols,
-                     static_cast<uint8_t*>(buf) + p * pbytes);
-        }
+        // Chunks of ~2 MiB: one huge page of the destination each.
+        const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>((2u << 20) / pbytes));
+        split(opts.pool, num_panels, grain, [&](int64_t pb, int64_t pe) {
+            for (int64_t p = pb; p < pe; ++p) {
+                const int nr = static_cast<int>(std::min<int64_t>(R, rows - p * R));
+                rk->pack(src + p * R * row_bytes, row_bytes, nr, cols,
+                         static_cast<uint8_t*>(buf) + p * pbytes);
+            }
+        });
         w->m_data = static_cast<const uint8_t*>(buf);
         w->m_bytes = total;
         w->m_layout = 1;

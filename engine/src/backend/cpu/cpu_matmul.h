@@ -33,6 +33,9 @@ struct CpuWeightOptions {
     // Where a repacked copy lives (huge pages, shared with the model's other weights); it must
     // outlive the weight. Null: the weight makes its own allocation.
     WeightArena* arena = nullptr;
+    // Packs the repacked copy on these threads (first-touch page faults of fresh memory are
+    // most of a model's load time); null: on the calling thread.
+    ThreadPool* pool = nullptr;
 };
 
 // A weight matrix prepared for fast products. Immutable after create(), so one weight may be
