@@ -87,6 +87,21 @@ struct OpsTable {
     // llama style has s0 = 2, s1 = 1; neox style s0 = 1, s1 = m.
     void (*rope_llama)(float* x, const float* c, const float* s, int64_t m) = nullptr;
     void (*rope_neox)(float* x, const float* c, const float* s, int64_t m) = nullptr;
+    // One key block of online-softmax attention (flash attention) for nq query vectors:
+    //   qt: the queries transposed and already scaled, hd rows of ldq floats (query i in
+    //       column i); ldq >= nq is a multiple of 8.
+    //   k, v: kb keys and kb values, hd floats each, row after row.
+    //   valid[i]: query i sees keys j < valid[i] (0 <= valid[i] <= kb).
+    //   m[i], l[i]: query i's running max and sum of exp (start: -inf and 0).
+    //   ot: the running outputs, transposed like qt (start: 0). After the last block, query
+    //       i's output is column i of ot divided by l[i].
+    //   s: scratch of (kb + 1) * ldq floats.
+    // valid, m and l hold ldq entries; those past nq are scratch (valid 0), as are the columns
+    // of ot past nq. Keys a query does not see change nothing, so a query's result does not
+    // depend on the other queries of the call.
+    void (*attn_block)(const float* qt, int64_t ldq, int64_t nq, int64_t hd, const float* k,
+                       const float* v, int64_t kb, const int32_t* valid, float* m, float* l,
+                       float* ot, float* s) = nullptr;
 };
 
 struct KernelTable {

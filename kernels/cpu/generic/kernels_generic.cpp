@@ -143,7 +143,8 @@ const KernelTable& kernel_table(Isa isa) {
 }
 
 const KernelTable& kernel_table() {
-    return kernel_table(best_isa());
+    static const KernelTable& best = kernel_table(best_isa());  // cpu_features() never changes
+    return best;
 }
 
 }  // namespace folio::kern

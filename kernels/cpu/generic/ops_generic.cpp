@@ -64,6 +64,33 @@ void rope_neox(float* x, const float* c, const float* s, int64_t m) {
     }
 }
 
+void attn_block(const float* qt, int64_t ldq, int64_t nq, int64_t hd, const float* k,
+                const float* v, int64_t kb, const int32_t* valid, float* m, float* l, float* ot,
+                float* s) {
+    (void)kb;
+    for (int64_t i = 0; i < nq; ++i) {
+        const int64_t n = valid[i];
+        if (n == 0) continue;  // nothing visible here: the state stays as it is
+        float mx = m[i];
+        for (int64_t j = 0; j < n; ++j) {
+            float dot = 0;
+            for (int64_t d = 0; d < hd; ++d) dot += qt[d * ldq + i] * k[j * hd + d];
+            s[j] = dot;
+            mx = std::max(mx, dot);
+        }
+        const float c = std::exp(m[i] - mx);  // 0 on the first block (m = -inf)
+        float sum = 0;
+        for (int64_t j = 0; j < n; ++j) sum += (s[j] = std::exp(s[j] - mx));
+        l[i] = l[i] * c + sum;
+        m[i] = mx;
+        for (int64_t d = 0; d < hd; ++d) {
+            float acc = ot[d * ldq + i] * c;
+            for (int64_t j = 0; j < n; ++j) acc += s[j] * v[j * hd + d];
+            ot[d * ldq + i] = acc;
+        }
+    }
+}
+
 }  // namespace
 
 void register_generic_ops(KernelTable& t) {
@@ -76,6 +103,7 @@ void register_generic_ops(KernelTable& t) {
     t.ops.add = add;
     t.ops.rope_llama = rope_llama;
     t.ops.rope_neox = rope_neox;
+    t.ops.attn_block = attn_block;
 }
 
 }  // namespace folio::kern

@@ -9,6 +9,7 @@ void register_avx2_legacy(KernelTable& t);
 void register_avx2_kquants(KernelTable& t);
 void register_avx2_float(KernelTable& t);
 void register_avx2_ops(KernelTable& t);
+void register_avx2_attention(KernelTable& t);
 void register_avx2_conv(KernelTable& t);
 void register_avx2_conv_float(KernelTable& t);
 

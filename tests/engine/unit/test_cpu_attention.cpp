@@ -21,6 +21,7 @@ namespace {
 struct Setup {
     int64_t n_head, n_kv_head, head_dim;
     DType dtype;
+    int64_t block_size = 16;
 };
 
 // One sequence: `ctx` positions already in the cache, of which the last `rows` are queried.
@@ -29,7 +30,7 @@ struct SeqSpec {
 };
 
 void run_case(const Setup& s, const std::vector<SeqSpec>& seqs) {
-    constexpr int64_t kBlock = 16;
+    const int64_t kBlock = s.block_size;
     std::mt19937 rng(static_cast<uint32_t>(s.n_head * 131 + s.head_dim * 7 + seqs.size()));
     std::normal_distribution<float> nd(0.0f, 1.0f);
     int64_t total_blocks = 0;
@@ -68,8 +69,7 @@ void run_case(const Setup& s, const std::vector<SeqSpec>& seqs) {
             cache.store(layer, slot, k.data(), v.data());
             for (int64_t h = 0; h < s.n_kv_head; ++h) {
                 for (auto [src, dst] : {std::pair{&k, &ref_k[si]}, std::pair{&v, &ref_v[si]}}) {
-                    quantize_row_ref(s.dtype, src->data() + h * s.head_dim, tmp.data(),
-                                     s.head_dim);
+                    quantize_row_ref(s.dtype, src->data() + h * s.head_dim, tmp.data(), s.head_dim);
                     dequantize_row(s.dtype, tmp.data(), back.data(), s.head_dim);
                     std::copy(back.begin(), back.end(),
                               dst->begin() + pos * kv_width + h * s.head_dim);
@@ -157,9 +157,9 @@ class TestCpuAttention : public QObject {
         for (DType dt : {DType::F16, DType::F32, DType::Q8_0}) {
             // (heads, kv heads, head dim): no GQA, GQA 4, GQA 3 and 7 (uneven head groups),
             // a head size the one-query path does not take (40) and one at its limit (256).
-            for (auto [h, kvh, hd] : {std::tuple{4, 4, 64}, std::tuple{16, 4, 64},
-                                      std::tuple{12, 4, 32}, std::tuple{14, 2, 64},
-                                      std::tuple{4, 2, 40}, std::tuple{2, 1, 256}}) {
+            for (auto [h, kvh, hd] :
+                 {std::tuple{4, 4, 64}, std::tuple{16, 4, 64}, std::tuple{12, 4, 32},
+                  std::tuple{14, 2, 64}, std::tuple{4, 2, 40}, std::tuple{2, 1, 256}}) {
                 if (dt == DType::Q8_0 && hd % 32 != 0) continue;
                 QTest::addRow("%s/%d-%d-%d", dtype_name(dt).data(), h, kvh, hd)
                     << h << kvh << hd << static_cast<int>(dt);
@@ -175,6 +175,16 @@ class TestCpuAttention : public QObject {
         // Decode rows at block edges and inside blocks, a first token, and prefill tiles
         // (more rows than one query tile) mixed in the same batch.
         run_case(s, {{1, 1}, {16, 1}, {17, 1}, {45, 1}, {40, 20}, {7, 3}, {33, 1}});
+    }
+
+    // Block sizes other than the default: several blocks per kernel call, or one block that
+    // fills a call; long prefills of many query tiles.
+    void other_block_sizes() {
+        for (int64_t bs : {1, 8, 64}) {
+            const Setup s{16, 4, 64, DType::F16, bs};
+            run_case(s, {{150, 100}, {3, 1}, {70, 9}});
+            if (QTest::currentTestFailed()) QFAIL(qPrintable(QString("block size %1").arg(bs)));
+        }
     }
 
     void one_query_path_covers_the_common_caches() {

@@ -222,26 +222,7 @@ void attend_all(const DecodeAttentionArgs& a, float* scores) {
     for_head_groups(a.n_gqa, [&]<int G>(int64_t g0) { attend_heads<kF16, G>(a, g0, scores); });
 }
 
-template <bool kF16>
-void scores_all(const uint8_t* keys, size_t row_bytes, int64_t n, int64_t hd, const float* q,
-                int64_t n_q, float* scores, int64_t stride) {
-    for_head_groups(n_q, [&]<int G>(int64_t g0) {
-        block_scores<kF16, G>(keys, row_bytes, n, hd, q + g0 * hd, scores + g0 * stride, stride,
-                              BlockPrefetch{});
-    });
-}
-
 }  // namespace
-
-void one_query_block_scores(const KvCacheShape& shape, const uint8_t* keys, int64_t n,
-                            const float* q, int64_t n_q, float* scores, int64_t stride) {
-    const size_t row_bytes = dtype_row_size(shape.dtype, shape.head_dim);
-    if (shape.dtype == DType::F16) {
-        scores_all<true>(keys, row_bytes, n, shape.head_dim, q, n_q, scores, stride);
-    } else {
-        scores_all<false>(keys, row_bytes, n, shape.head_dim, q, n_q, scores, stride);
-    }
-}
 
 bool attend_one_query_supported(const KvCacheShape& shape) {
     return cpu_features().avx2 && (shape.dtype == DType::F16 || shape.dtype == DType::F32) &&

@@ -2,8 +2,7 @@
 // One query row against its sequence's paged K/V (the decode case), for an F16 or F32 cache
 // on AVX2 (with FMA and F16C): Q·K, softmax and P·V read each block in place, with no
 // conversion or transposition into scratch, and the query heads that share a KV head (GQA)
-// share every K/V load. Prefill tiles (cpu_attention.cpp) use its Q·K per query row too, and
-// convert only V blocks (once per tile, for their P·V); Q8_0 caches take the tile path whole.
+// share every K/V load. Rows of a prefill take the tile path of cpu_attention.cpp instead.
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -30,11 +29,5 @@ bool attend_one_query_supported(const KvCacheShape& shape);
 
 // Precondition: attend_one_query_supported(cache shape). `scores` is reusable scratch.
 void attend_one_query(const DecodeAttentionArgs& a, std::vector<float>& scores);
-
-// The same kernel's Q·K for one block, for callers with several query rows per block (prefill
-// tiles): scores[g * stride + j] = dot(q + g * head_dim, key j) for g < n_q and the n keys at
-// `keys` (one KV head's slots of one block). q is already scaled. Precondition as above.
-void one_query_block_scores(const KvCacheShape& shape, const uint8_t* keys, int64_t n,
-                            const float* q, int64_t n_q, float* scores, int64_t stride);
 
 }  // namespace folio

@@ -1,189 +1,90 @@
 #include "backend/cpu/cpu_attention.h"
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "backend/cpu/attention_decode.h"
 #include "backend/cpu/cpu_ops.h"
+#include "common/aligned_vector.h"
 #include "common/check.h"
-#include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/kernels.h"
 
 namespace folio {
 namespace {
 
-// Query rows of one sequence handled together: each K/V block is converted once per tile.
-constexpr int64_t kQueryTile = 16;
-
-// ---- inner loops: scores against one block, weighted V sum --------------------------------
-// kt: one K block transposed to [head_dim][block_size] f32; scores[j] = dot(q, key j) * scale
-// for j < n (n <= block_size).
-
-void block_scores_scalar(const float* q, const float* kt, int64_t head_dim, int64_t bs, int64_t n,
-                         float scale, float* scores) {
-    float acc[64] = {};
-    for (int64_t d = 0; d < head_dim; ++d)
-        for (int64_t j = 0; j < n; ++j) acc[j] += q[d] * kt[d * bs + j];
-    for (int64_t j = 0; j < n; ++j) scores[j] = acc[j] * scale;
-}
-
-__attribute__((target("avx2,fma"))) void block_scores_avx2(const float* q, const float* kt,
-                                                           int64_t head_dim, int64_t bs, int64_t n,
-                                                           float scale, float* scores) {
-    if (bs != 16) return block_scores_scalar(q, kt, head_dim, bs, n, scale, scores);
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
-    int64_t d = 0;
-    for (; d + 2 <= head_dim; d += 2) {
-        const __m256 q0 = _mm256_broadcast_ss(q + d), q1 = _mm256_broadcast_ss(q + d + 1);
-        a0 = _mm256_fmadd_ps(q0, _mm256_loadu_ps(kt + d * 16), a0);
-        a1 = _mm256_fmadd_ps(q0, _mm256_loadu_ps(kt + d * 16 + 8), a1);
-        b0 = _mm256_fmadd_ps(q1, _mm256_loadu_ps(kt + d * 16 + 16), b0);
-        b1 = _mm256_fmadd_ps(q1, _mm256_loadu_ps(kt + d * 16 + 24), b1);
-    }
-    for (; d < head_dim; ++d) {
-        const __m256 q0 = _mm256_broadcast_ss(q + d);
-        a0 = _mm256_fmadd_ps(q0, _mm256_loadu_ps(kt + d * 16), a0);
-        a1 = _mm256_fmadd_ps(q0, _mm256_loadu_ps(kt + d * 16 + 8), a1);
-    }
-    const __m256 vs = _mm256_set1_ps(scale);
-    alignas(32) float out[16];
-    _mm256_store_ps(out, _mm256_mul_ps(_mm256_add_ps(a0, b0), vs));
-    _mm256_store_ps(out + 8, _mm256_mul_ps(_mm256_add_ps(a1, b1), vs));
-    std::copy_n(out, n, scores);
-}
-
-// out[0..head_dim) += sum_j p[j] * v[j][0..head_dim) for j < n (v rows contiguous).
-void weighted_sum_scalar(const float* p, const float* v, int64_t n, int64_t head_dim, float* out) {
-    for (int64_t j = 0; j < n; ++j)
-        for (int64_t d = 0; d < head_dim; ++d) out[d] += p[j] * v[j * head_dim + d];
-}
-
-__attribute__((target("avx2,fma"))) void weighted_sum_avx2(const float* p, const float* v,
-                                                           int64_t n, int64_t head_dim,
-                                                           float* out) {
-    if (head_dim % 64 != 0) {
-        if (head_dim % 8 != 0) return weighted_sum_scalar(p, v, n, head_dim, out);
-        for (int64_t d = 0; d < head_dim; d += 8) {
-            __m256 acc = _mm256_loadu_ps(out + d);
-            for (int64_t j = 0; j < n; ++j)
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_loadu_ps(v + j * head_dim + d),
-                                      acc);
-            _mm256_storeu_ps(out + d, acc);
-        }
-        return;
-    }
-    // 64 output dims stay in 8 registers while every row j is added with one broadcast.
-    for (int64_t d = 0; d < head_dim; d += 64) {
-        __m256 acc[8];
-        for (int k = 0; k < 8; ++k) acc[k] = _mm256_loadu_ps(out + d + 8 * k);
-        for (int64_t j = 0; j < n; ++j) {
-            const __m256 pj = _mm256_broadcast_ss(p + j);
-            const float* vr = v + j * head_dim + d;
-            for (int k = 0; k < 8; ++k)
-                acc[k] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vr + 8 * k), acc[k]);
-        }
-        for (int k = 0; k < 8; ++k) _mm256_storeu_ps(out + d + 8 * k, acc[k]);
-    }
-}
-
-struct Inner {
-    void (*scores)(const float*, const float*, int64_t, int64_t, int64_t, float, float*);
-    void (*weighted_sum)(const float*, const float*, int64_t, int64_t, float*);
-};
-
-const Inner& inner() {
-    static const Inner ops = cpu_features().avx2 ? Inner{block_scores_avx2, weighted_sum_avx2}
-                                                 : Inner{block_scores_scalar, weighted_sum_scalar};
-    return ops;
-}
+// Query vectors (rows x query heads of one KV head) handled together: each K/V block is
+// converted once per tile, and the tile's queries, outputs and scores stay in L1/L2.
+constexpr int64_t kTileQueries = 32;
+// Keys per kernel call: consecutive blocks are converted side by side, so that the kernel's
+// per-call work (loading and storing the running outputs) is spread over more keys.
+constexpr int64_t kKeysPerCall = 64;
 
 // ---- one task: a tile of query rows of one sequence, one KV head ----------------------------
 
 struct Scratch {
-    std::vector<float> scores;  // [tile rows][n_gqa][ctx]
-    std::vector<float> block;   // one K or V block as f32: [block_size][head_dim]
-    std::vector<float> kt;      // the K block transposed: [head_dim][block_size]
-    std::vector<float> q;       // the tile's query heads of this KV head, scaled
+    AlignedVector<float> qt;      // the tile's queries, scaled and transposed: [head_dim][ldq]
+    AlignedVector<float> ot;      // running outputs, transposed like qt
+    AlignedVector<float> m, l;    // running max and sum per query: [ldq]
+    AlignedVector<int32_t> seen;  // keys of the current call each query sees: [ldq]
+    AlignedVector<float> s;       // scores of one call: [keys + 1][ldq]
+    AlignedVector<float> k, v;    // the call's K and V blocks as f32: [keys][head_dim]
+    std::vector<float> decode;    // attend_one_query's scores
 };
 
+// Flash attention over the tile's key blocks (kern::OpsTable::attn_block): scores, softmax and
+// the weighted sum of values a few blocks at a time, with a running max and sum per query, so no
+// context-long score rows and no second pass.
 void attend_tile(const ForwardBatch& batch, const SeqBatchInfo& seq, int32_t row0, int32_t rows,
                  const CpuKvCache& cache, int64_t layer, int64_t kvh, const AttentionShape& s,
                  const float* q, float* out, Scratch& sc) {
-    const auto& ops = inner();
     const auto& cs = cache.shape();
     const int64_t n_gqa = s.n_head / s.n_kv_head, hd = s.head_dim, bs = cs.block_size;
     const int64_t qstride = s.n_head * hd;
+    const int64_t nq = rows * n_gqa, ldq = (nq + 7) / 8 * 8;
     // Rows of a sequence have consecutive positions, so the last row sees the longest context.
     const int64_t ctx_max = batch.positions[static_cast<size_t>(row0 + rows - 1)] + 1;
     const int64_t n_blocks = (ctx_max + bs - 1) / bs;
     FOLIO_CHECK(n_blocks <= static_cast<int64_t>(seq.block_table.size()));
-    sc.scores.resize(static_cast<size_t>(rows * n_gqa * ctx_max));
-    sc.block.resize(static_cast<size_t>(bs * hd));
-    sc.kt.resize(static_cast<size_t>(bs * hd));
-    auto ctx_of = [&](int32_t r) { return batch.positions[static_cast<size_t>(row0 + r)] + 1; };
-    auto scores_of = [&](int32_t r, int64_t g) {
-        return sc.scores.data() + (r * n_gqa + g) * ctx_max;
+    auto ctx_of = [&](int64_t i) {  // context of query i (row i / n_gqa)
+        return batch.positions[static_cast<size_t>(row0 + i / n_gqa)] + 1;
     };
 
-    // Q·K on F16/F32 caches: the one-query kernel reads each key in place for a row's query
-    // heads together (eight FMA chains; the transposed-block loop below has four).
-    const bool in_place = attend_one_query_supported(cs);
-    if (in_place) {
-        sc.q.resize(static_cast<size_t>(rows * n_gqa * hd));
-        for (int32_t r = 0; r < rows; ++r) {
-            const float* q_row = q + (row0 + r) * qstride + kvh * n_gqa * hd;
-            for (int64_t i = 0; i < n_gqa * hd; ++i) sc.q[r * n_gqa * hd + i] = q_row[i] * s.scale;
-        }
+    sc.qt.assign(static_cast<size_t>(hd * ldq), 0.0f);
+    sc.ot.assign(static_cast<size_t>(hd * ldq), 0.0f);
+    sc.m.assign(static_cast<size_t>(ldq), -INFINITY);
+    sc.l.assign(static_cast<size_t>(ldq), 0.0f);
+    sc.seen.assign(static_cast<size_t>(ldq), 0);
+    const int64_t per_call = std::max<int64_t>(1, kKeysPerCall / bs);  // blocks per call
+    sc.s.resize(static_cast<size_t>((per_call * bs + 1) * ldq));
+    sc.k.resize(static_cast<size_t>(per_call * bs * hd));
+    sc.v.resize(static_cast<size_t>(per_call * bs * hd));
+    for (int64_t i = 0; i < nq; ++i) {
+        const float* qi = q + (row0 + i / n_gqa) * qstride + (kvh * n_gqa + i % n_gqa) * hd;
+        for (int64_t d = 0; d < hd; ++d) sc.qt[d * ldq + i] = qi[d] * s.scale;
     }
-    for (int64_t b = 0; in_place && b < n_blocks; ++b) {
-        const int64_t base = b * bs, n = std::min(bs, ctx_max - base);
-        const uint8_t* keys = cache.k_head(layer, seq.block_table[static_cast<size_t>(b)], kvh);
-        for (int32_t r = 0; r < rows; ++r) {
-            const int64_t m = std::min(n, ctx_of(r) - base);
-            if (m > 0) {
-                one_query_block_scores(cs, keys, m, sc.q.data() + r * n_gqa * hd, n_gqa,
-                                       scores_of(r, 0) + base, ctx_max);
-            }
+    const auto& ops = kern::kernel_table().ops;
+    for (int64_t b0 = 0; b0 < n_blocks; b0 += per_call) {
+        const int64_t base = b0 * bs;
+        int64_t n = 0;  // keys of this call
+        for (int64_t b = b0; b < std::min(n_blocks, b0 + per_call); ++b) {
+            const int64_t nb = std::min(bs, ctx_max - b * bs);
+            const int32_t block = seq.block_table[static_cast<size_t>(b)];
+            dequantize_row_fast(cs.dtype, cache.k_head(layer, block, kvh), sc.k.data() + n * hd,
+                                nb * hd);
+            dequantize_row_fast(cs.dtype, cache.v_head(layer, block, kvh), sc.v.data() + n * hd,
+                                nb * hd);
+            n += nb;
         }
+        for (int64_t i = 0; i < nq; ++i)
+            sc.seen[i] = static_cast<int32_t>(std::clamp<int64_t>(ctx_of(i) - base, 0, n));
+        ops.attn_block(sc.qt.data(), ldq, nq, hd, sc.k.data(), sc.v.data(), n, sc.seen.data(),
+                       sc.m.data(), sc.l.data(), sc.ot.data(), sc.s.data());
     }
-    // Other caches: every K block is converted and transposed once for the whole tile.
-    for (int64_t b = 0; !in_place && b < n_blocks; ++b) {
-        const int64_t base = b * bs, n = std::min(bs, ctx_max - base);
-        const int32_t block = seq.block_table[static_cast<size_t>(b)];
-        dequantize_row_fast(cs.dtype, cache.k_head(layer, block, kvh), sc.block.data(), n * hd);
-        for (int64_t j = 0; j < n; ++j)
-            for (int64_t d = 0; d < hd; ++d) sc.kt[d * bs + j] = sc.block[j * hd + d];
-        for (int32_t r = 0; r < rows; ++r) {
-            const int64_t m = std::min(n, ctx_of(r) - base);
-            if (m <= 0) continue;
-            const float* q_row = q + (row0 + r) * qstride;
-            for (int64_t g = 0; g < n_gqa; ++g)
-                ops.scores(q_row + (kvh * n_gqa + g) * hd, sc.kt.data(), hd, bs, m, s.scale,
-                           scores_of(r, g) + base);
-        }
-    }
-    // Softmax over each row's own causal context.
-    for (int32_t r = 0; r < rows; ++r) {
-        for (int64_t g = 0; g < n_gqa; ++g) {
-            softmax(scores_of(r, g), ctx_of(r));
-            std::fill_n(out + (row0 + r) * qstride + (kvh * n_gqa + g) * hd, hd, 0.0f);
-        }
-    }
-    // P·V: every V block is converted once for the whole tile.
-    for (int64_t b = 0; b < n_blocks; ++b) {
-        const int64_t base = b * bs, n = std::min(bs, ctx_max - base);
-        const int32_t block = seq.block_table[static_cast<size_t>(b)];
-        dequantize_row_fast(cs.dtype, cache.v_head(layer, block, kvh), sc.block.data(), n * hd);
-        for (int32_t r = 0; r < rows; ++r) {
-            const int64_t m = std::min(n, ctx_of(r) - base);
-            if (m <= 0) continue;
-            for (int64_t g = 0; g < n_gqa; ++g)
-                ops.weighted_sum(scores_of(r, g) + base, sc.block.data(), m, hd,
-                                 out + (row0 + r) * qstride + (kvh * n_gqa + g) * hd);
-        }
+    for (int64_t i = 0; i < nq; ++i) {
+        float* dst = out + (row0 + i / n_gqa) * qstride + (kvh * n_gqa + i % n_gqa) * hd;
+        const float inv = 1.0f / sc.l[i];
+        for (int64_t d = 0; d < hd; ++d) dst[d] = sc.ot[d * ldq + i] * inv;
     }
 }
 
@@ -201,12 +102,12 @@ void paged_attention(const ForwardBatch& batch, const CpuKvCache& cache, int64_t
                 cache.shape().head_dim == shape.head_dim);
     FOLIO_CHECK(cache.shape().block_size <= 64);
     // Tasks: (sequence, query tile, kv head); long prefills split into many tiles.
+    const int64_t tile_rows = std::max<int64_t>(1, kTileQueries / (shape.n_head / shape.n_kv_head));
     std::vector<Task> tasks;
     for (size_t si = 0; si < batch.seqs.size(); ++si) {
         const auto& sq = batch.seqs[si];
-        for (int32_t r = 0; r < sq.num_tokens; r += kQueryTile) {
-            const auto rows =
-                static_cast<int32_t>(std::min<int64_t>(kQueryTile, sq.num_tokens - r));
+        for (int32_t r = 0; r < sq.num_tokens; r += tile_rows) {
+            const auto rows = static_cast<int32_t>(std::min<int64_t>(tile_rows, sq.num_tokens - r));
             for (int64_t h = 0; h < shape.n_kv_head; ++h)
                 tasks.push_back(Task{static_cast<int32_t>(si), sq.token_begin + r, rows, h});
         }
@@ -232,7 +133,7 @@ void paged_attention(const ForwardBatch& batch, const CpuKvCache& cache, int64_t
                 const int64_t head0 = t.row0 * qstride + t.kvh * n_gqa * shape.head_dim;
                 a.q = q + head0;
                 a.out = out + head0;
-                attend_one_query(a, scratch.scores);
+                attend_one_query(a, scratch.decode);
                 continue;
             }
             attend_tile(batch, seq, t.row0, t.rows, cache, layer, t.kvh, shape, q, out, scratch);

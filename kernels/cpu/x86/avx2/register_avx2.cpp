@@ -6,6 +6,7 @@ namespace folio::kern {
 void register_avx2(KernelTable& t) {
     register_avx2_q8_0(t);
     register_avx2_ops(t);
+    register_avx2_attention(t);
     register_avx2_legacy(t);
     register_avx2_float(t);
     register_avx2_kquants(t);

@@ -1,0 +1,164 @@
+// AVX2 flash-attention block step (OpsTable::attn_block): scores of a block's keys against a
+// tile of queries, the online-softmax update, and the weighted sum of the block's values.
+//
+// Scores are computed transposed (s[j * ldq + i], keys down, queries across), so that one
+// vector holds eight queries' scores for one key: the softmax update (masking, running max,
+// exp, running sum, rescale factor) is then plain vertical arithmetic with no horizontal sums.
+// Each query's lane sees the same operations in the same order whatever its position in the
+// call, so its result never depends on the other queries of the tile.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/x86/avx2/avx2_util.h"
+#include "kernels/cpu/x86/x86_register.h"
+
+namespace folio::kern {
+namespace {
+using namespace avx2;
+
+// s[j * ldq + i] = dot(key j, query i) for J keys from j0 and 8*W queries from i0: J x W
+// accumulators, each query row of qt loaded once per J keys.
+template <int J, int W>
+inline void scores_tile(const float* qt, int64_t ldq, int64_t hd, const float* k, int64_t j0,
+                        int64_t i0, float* s) {
+    __m256 acc[J][W];
+#pragma GCC unroll 8
+    for (int j = 0; j < J; ++j)
+#pragma GCC unroll 8
+        for (int w = 0; w < W; ++w) acc[j][w] = _mm256_setzero_ps();
+    for (int64_t d = 0; d < hd; ++d) {
+        __m256 q[W];
+#pragma GCC unroll 8
+        for (int w = 0; w < W; ++w) q[w] = _mm256_loadu_ps(qt + d * ldq + i0 + 8 * w);
+#pragma GCC unroll 8
+        for (int j = 0; j < J; ++j) {
+            const __m256 kk = _mm256_broadcast_ss(k + (j0 + j) * hd + d);
+#pragma GCC unroll 8
+            for (int w = 0; w < W; ++w) acc[j][w] = _mm256_fmadd_ps(kk, q[w], acc[j][w]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < J; ++j)
+#pragma GCC unroll 8
+        for (int w = 0; w < W; ++w) _mm256_storeu_ps(s + (j0 + j) * ldq + i0 + 8 * w, acc[j][w]);
+}
+
+template <int W>
+inline void scores_columns(const float* qt, int64_t ldq, int64_t hd, const float* k, int64_t kb,
+                           int64_t i0, float* s) {
+    int64_t j = 0;
+    for (; j + 6 <= kb; j += 6) scores_tile<6, W>(qt, ldq, hd, k, j, i0, s);
+    for (; j + 4 <= kb; j += 4) scores_tile<4, W>(qt, ldq, hd, k, j, i0, s);
+    for (; j + 2 <= kb; j += 2) scores_tile<2, W>(qt, ldq, hd, k, j, i0, s);
+    for (; j < kb; ++j) scores_tile<1, W>(qt, ldq, hd, k, j, i0, s);
+}
+
+// The online-softmax update of eight queries from i0: masks the keys they do not see, turns
+// their scores into exp(score - new max) in place, updates m and l, and leaves the factor that
+// rescales their previous output in c.
+inline void softmax_update(int64_t kb, const int32_t* valid, float* m, float* l, float* s,
+                           int64_t ldq, int64_t i0, float* c) {
+    const __m256 neg_inf = _mm256_set1_ps(-INFINITY);
+    const __m256i vis = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(valid + i0));
+    const __m256 m_old = _mm256_loadu_ps(m + i0);
+    __m256 mx = m_old;
+    for (int64_t j = 0; j < kb; ++j) {
+        float* sj = s + j * ldq + i0;
+        const __m256 seen =
+            _mm256_castsi256_ps(_mm256_cmpgt_epi32(vis, _mm256_set1_epi32(static_cast<int>(j))));
+        const __m256 v = _mm256_blendv_ps(neg_inf, _mm256_loadu_ps(sj), seen);
+        _mm256_storeu_ps(sj, v);
+        mx = _mm256_max_ps(mx, v);
+    }
+    // A lane that has seen no key yet keeps max -inf; subtracting 0 there keeps every exp at 0
+    // (no inf - inf).
+    const __m256 sub =
+        _mm256_blendv_ps(mx, _mm256_setzero_ps(), _mm256_cmp_ps(mx, neg_inf, _CMP_EQ_OQ));
+    const __m256 scale = exp_ps(_mm256_sub_ps(m_old, sub));
+    __m256 sum = _mm256_setzero_ps();
+    for (int64_t j = 0; j < kb; ++j) {
+        float* sj = s + j * ldq + i0;
+        const __m256 p = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(sj), sub));
+        _mm256_storeu_ps(sj, p);
+        sum = _mm256_add_ps(sum, p);
+    }
+    _mm256_storeu_ps(l + i0, _mm256_fmadd_ps(_mm256_loadu_ps(l + i0), scale, sum));
+    _mm256_storeu_ps(m + i0, mx);
+    _mm256_storeu_ps(c + i0, scale);
+}
+
+// ot[d][i] = ot[d][i] * c[i] + sum_j p[j][i] * v[j][d] for D output dims from d0 and 8*W
+// queries from i0, keys j < n: the values broadcast, the probabilities loaded as vectors of
+// eight queries (the layout of the scores), D x W accumulators.
+template <int D, int W>
+inline void weighted_sum_tile(const float* s, int64_t ldq, const float* v, int64_t n, int64_t hd,
+                              const float* c, int64_t d0, int64_t i0, float* ot) {
+    __m256 acc[D][W];
+#pragma GCC unroll 8
+    for (int w = 0; w < W; ++w) {
+        const __m256 cw = _mm256_loadu_ps(c + i0 + 8 * w);
+#pragma GCC unroll 8
+        for (int dd = 0; dd < D; ++dd)
+            acc[dd][w] = _mm256_mul_ps(_mm256_loadu_ps(ot + (d0 + dd) * ldq + i0 + 8 * w), cw);
+    }
+    for (int64_t j = 0; j < n; ++j) {
+        __m256 p[W];
+#pragma GCC unroll 8
+        for (int w = 0; w < W; ++w) p[w] = _mm256_loadu_ps(s + j * ldq + i0 + 8 * w);
+#pragma GCC unroll 8
+        for (int dd = 0; dd < D; ++dd) {
+            const __m256 vv = _mm256_broadcast_ss(v + j * hd + d0 + dd);
+#pragma GCC unroll 8
+            for (int w = 0; w < W; ++w) acc[dd][w] = _mm256_fmadd_ps(vv, p[w], acc[dd][w]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int dd = 0; dd < D; ++dd)
+#pragma GCC unroll 8
+        for (int w = 0; w < W; ++w) _mm256_storeu_ps(ot + (d0 + dd) * ldq + i0 + 8 * w, acc[dd][w]);
+}
+
+template <int W>
+inline void weighted_sum_columns(const float* s, int64_t ldq, const float* v, int64_t n, int64_t hd,
+                                 const float* c, int64_t i0, float* ot) {
+    int64_t d = 0;
+    for (; d + 6 <= hd; d += 6) weighted_sum_tile<6, W>(s, ldq, v, n, hd, c, d, i0, ot);
+    for (; d + 4 <= hd; d += 4) weighted_sum_tile<4, W>(s, ldq, v, n, hd, c, d, i0, ot);
+    for (; d + 2 <= hd; d += 2) weighted_sum_tile<2, W>(s, ldq, v, n, hd, c, d, i0, ot);
+    for (; d < hd; ++d) weighted_sum_tile<1, W>(s, ldq, v, n, hd, c, d, i0, ot);
+}
+
+void attn_block(const float* qt, int64_t ldq, int64_t nq, int64_t hd, const float* k,
+                const float* v, int64_t kb, const int32_t* valid, float* m, float* l, float* ot,
+                float* s) {
+    float* c = s + kb * ldq;
+    const int64_t nq8 = (nq + 7) / 8 * 8;
+    int64_t i0 = 0;
+    for (; i0 + 16 <= nq8; i0 += 16) scores_columns<2>(qt, ldq, hd, k, kb, i0, s);
+    if (i0 < nq8) scores_columns<1>(qt, ldq, hd, k, kb, i0, s);
+    for (i0 = 0; i0 < nq8; i0 += 8) softmax_update(kb, valid, m, l, s, ldq, i0, c);
+    // Keys past every query's view hold p = 0: each column group stops at its longest view.
+    auto seen_max = [&](int64_t i, int64_t count) {
+        int64_t n = 0;
+        for (int64_t q = i; q < std::min(i + count, nq); ++q) n = std::max<int64_t>(n, valid[q]);
+        return n;
+    };
+    for (i0 = 0; i0 + 16 <= nq8; i0 += 16) {
+        if (const int64_t n = seen_max(i0, 16))
+            weighted_sum_columns<2>(s, ldq, v, n, hd, c, i0, ot);
+    }
+    if (i0 < nq8) {
+        if (const int64_t n = seen_max(i0, 8)) weighted_sum_columns<1>(s, ldq, v, n, hd, c, i0, ot);
+    }
+}
+
+}  // namespace
+
+void register_avx2_attention(KernelTable& t) {
+    t.ops.attn_block = attn_block;
+}
+
+}  // namespace folio::kern
