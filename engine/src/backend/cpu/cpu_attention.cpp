@@ -49,6 +49,9 @@ void attend_tile(const ForwardBatch& batch, const SeqBatchInfo& seq, int32_t row
     auto ctx_of = [&](int64_t i) {  // context of query i (row i / n_gqa)
         return batch.positions[static_cast<size_t>(row0 + i / n_gqa)] + 1;
     };
+    auto head_offset = [&](int64_t i) {  // where query i's head lies in q and out
+        return (row0 + i / n_gqa) * qstride + (kvh * n_gqa + i % n_gqa) * hd;
+    };
 
     sc.qt.assign(static_cast<size_t>(hd * ldq), 0.0f);
     sc.ot.assign(static_cast<size_t>(hd * ldq), 0.0f);
@@ -60,7 +63,7 @@ void attend_tile(const ForwardBatch& batch, const SeqBatchInfo& seq, int32_t row
     sc.k.resize(static_cast<size_t>(per_call * bs * hd));
     sc.v.resize(static_cast<size_t>(per_call * bs * hd));
     for (int64_t i = 0; i < nq; ++i) {
-        const float* qi = q + (row0 + i / n_gqa) * qstride + (kvh * n_gqa + i % n_gqa) * hd;
+        const float* qi = q + head_offset(i);
         for (int64_t d = 0; d < hd; ++d) sc.qt[d * ldq + i] = qi[d] * s.scale;
     }
     const auto& ops = kern::kernel_table().ops;
@@ -82,7 +85,7 @@ void attend_tile(const ForwardBatch& batch, const SeqBatchInfo& seq, int32_t row
                        sc.m.data(), sc.l.data(), sc.ot.data(), sc.s.data());
     }
     for (int64_t i = 0; i < nq; ++i) {
-        float* dst = out + (row0 + i / n_gqa) * qstride + (kvh * n_gqa + i % n_gqa) * hd;
+        float* dst = out + head_offset(i);
         const float inv = 1.0f / sc.l[i];
         for (int64_t d = 0; d < hd; ++d) dst[d] = sc.ot[d * ldq + i] * inv;
     }

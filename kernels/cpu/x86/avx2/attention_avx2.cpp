@@ -19,6 +19,17 @@ namespace folio::kern {
 namespace {
 using namespace avx2;
 
+// Covers [0, n) with register tiles of 6, then 4, 2 and 1 rows (keys or output dims): calls
+// fn.template operator()<S>(start) for each tile of S rows.
+template <typename Fn>
+inline void for_row_tiles(int64_t n, const Fn& fn) {
+    int64_t r = 0;
+    for (; r + 6 <= n; r += 6) fn.template operator()<6>(r);
+    for (; r + 4 <= n; r += 4) fn.template operator()<4>(r);
+    for (; r + 2 <= n; r += 2) fn.template operator()<2>(r);
+    for (; r < n; ++r) fn.template operator()<1>(r);
+}
+
 // s[j * ldq + i] = dot(key j, query i) for J keys from j0 and 8*W queries from i0: J x W
 // accumulators, each query row of qt loaded once per J keys.
 template <int J, int W>
@@ -44,16 +55,6 @@ inline void scores_tile(const float* qt, int64_t ldq, int64_t hd, const float* k
     for (int j = 0; j < J; ++j)
 #pragma GCC unroll 8
         for (int w = 0; w < W; ++w) _mm256_storeu_ps(s + (j0 + j) * ldq + i0 + 8 * w, acc[j][w]);
-}
-
-template <int W>
-inline void scores_columns(const float* qt, int64_t ldq, int64_t hd, const float* k, int64_t kb,
-                           int64_t i0, float* s) {
-    int64_t j = 0;
-    for (; j + 6 <= kb; j += 6) scores_tile<6, W>(qt, ldq, hd, k, j, i0, s);
-    for (; j + 4 <= kb; j += 4) scores_tile<4, W>(qt, ldq, hd, k, j, i0, s);
-    for (; j + 2 <= kb; j += 2) scores_tile<2, W>(qt, ldq, hd, k, j, i0, s);
-    for (; j < kb; ++j) scores_tile<1, W>(qt, ldq, hd, k, j, i0, s);
 }
 
 // The online-softmax update of eight queries from i0: masks the keys they do not see, turns
@@ -121,24 +122,18 @@ inline void weighted_sum_tile(const float* s, int64_t ldq, const float* v, int64
         for (int w = 0; w < W; ++w) _mm256_storeu_ps(ot + (d0 + dd) * ldq + i0 + 8 * w, acc[dd][w]);
 }
 
-template <int W>
-inline void weighted_sum_columns(const float* s, int64_t ldq, const float* v, int64_t n, int64_t hd,
-                                 const float* c, int64_t i0, float* ot) {
-    int64_t d = 0;
-    for (; d + 6 <= hd; d += 6) weighted_sum_tile<6, W>(s, ldq, v, n, hd, c, d, i0, ot);
-    for (; d + 4 <= hd; d += 4) weighted_sum_tile<4, W>(s, ldq, v, n, hd, c, d, i0, ot);
-    for (; d + 2 <= hd; d += 2) weighted_sum_tile<2, W>(s, ldq, v, n, hd, c, d, i0, ot);
-    for (; d < hd; ++d) weighted_sum_tile<1, W>(s, ldq, v, n, hd, c, d, i0, ot);
-}
-
 void attn_block(const float* qt, int64_t ldq, int64_t nq, int64_t hd, const float* k,
                 const float* v, int64_t kb, const int32_t* valid, float* m, float* l, float* ot,
                 float* s) {
     float* c = s + kb * ldq;
     const int64_t nq8 = (nq + 7) / 8 * 8;
     int64_t i0 = 0;
-    for (; i0 + 16 <= nq8; i0 += 16) scores_columns<2>(qt, ldq, hd, k, kb, i0, s);
-    if (i0 < nq8) scores_columns<1>(qt, ldq, hd, k, kb, i0, s);
+    for (; i0 + 16 <= nq8; i0 += 16) {
+        for_row_tiles(kb, [&]<int J>(int64_t j) { scores_tile<J, 2>(qt, ldq, hd, k, j, i0, s); });
+    }
+    if (i0 < nq8) {
+        for_row_tiles(kb, [&]<int J>(int64_t j) { scores_tile<J, 1>(qt, ldq, hd, k, j, i0, s); });
+    }
     for (i0 = 0; i0 < nq8; i0 += 8) softmax_update(kb, valid, m, l, s, ldq, i0, c);
     // Keys past every query's view hold p = 0: each column group stops at its longest view.
     auto seen_max = [&](int64_t i, int64_t count) {
@@ -147,11 +142,18 @@ void attn_block(const float* qt, int64_t ldq, int64_t nq, int64_t hd, const floa
         return n;
     };
     for (i0 = 0; i0 + 16 <= nq8; i0 += 16) {
-        if (const int64_t n = seen_max(i0, 16))
-            weighted_sum_columns<2>(s, ldq, v, n, hd, c, i0, ot);
+        if (const int64_t n = seen_max(i0, 16)) {
+            for_row_tiles(hd, [&]<int D>(int64_t d) {
+                weighted_sum_tile<D, 2>(s, ldq, v, n, hd, c, d, i0, ot);
+            });
+        }
     }
     if (i0 < nq8) {
-        if (const int64_t n = seen_max(i0, 8)) weighted_sum_columns<1>(s, ldq, v, n, hd, c, i0, ot);
+        if (const int64_t n = seen_max(i0, 8)) {
+            for_row_tiles(hd, [&]<int D>(int64_t d) {
+                weighted_sum_tile<D, 1>(s, ldq, v, n, hd, c, d, i0, ot);
+            });
+        }
     }
 }
 
