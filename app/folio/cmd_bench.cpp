@@ -300,8 +300,9 @@ DType matmul_weight_type(const std::string& name) {
                    " is not a weight type the CPU computes with (" + known + ")");
 }
 
-// `folio bench --matmul`: matrix-vector bandwidth, GEMM throughput and whole-model matmul
-// sweeps of the benchmark models' shapes on synthetic weights of --matmul-type.
+// `folio bench --matmul`: the int8 instruction peak, matrix-vector bandwidth, GEMM throughput
+// and whole-model matmul sweeps of the benchmark models' shapes on synthetic weights of
+// --matmul-type.
 void bench_matmul(const BenchFlags& f) {
     MatmulBenchOptions opts;
     opts.threads = f.engine.threads;
@@ -350,8 +351,8 @@ void add_bench_command(CLI::App& app) {
                   "print {\"pp_tok_s\": ..., \"tg_tok_s\": ...} only (with --parallel: a list of "
                   "{\"parallel\": P, \"pp_tok_s\": ..., \"tg_tok_s\": ...})");
     cmd->add_flag("--matmul", flags->matmul,
-                  "CPU matmul micro benchmarks (matrix-vector GB/s, GEMM GOP/s, model sweeps) on "
-                  "synthetic weights; no model needed");
+                  "CPU matmul micro benchmarks (int8 instruction peak, matrix-vector GB/s, GEMM "
+                  "GOP/s, model sweeps) on synthetic weights; no model needed");
     cmd->add_option("--matmul-type", flags->matmul_type,
                     "weight type for --matmul: q8_0 (default), f16, q4_0, q4_K, q6_K, iq4_nl, ...");
     cmd->callback([flags] { bench(*flags); });

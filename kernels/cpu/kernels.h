@@ -104,8 +104,18 @@ struct OpsTable {
                        float* ot, float* s) = nullptr;
 };
 
+// The int8 multiply-add instructions of a level's Q8_0 GEMM inner loop, run on registers only
+// (no loads, no scales, independent accumulators): run(rounds) executes `rounds` rounds and
+// returns the multiply-adds done. Its rate is this CPU's ceiling for that GEMM (`folio bench
+// --matmul` prints it beside the GEMM figures).
+struct MacPeakProbe {
+    const char* sequence = nullptr;  // e.g. "vpmaddwd+vpaddd"
+    int64_t (*run)(int64_t rounds) = nullptr;
+};
+
 struct KernelTable {
     Isa isa = Isa::kGeneric;
+    MacPeakProbe mac_peak;  // x86 levels only
     VecDotFn vec_dot[kNumTypes] = {};
     VecDotTileFn vec_dot_tile[kNumTypes] = {};  // optional; else vec_dot per pair
     FromFloatFn from_float[kNumTypes] = {};  // activation types (Q8_0, Q8_1, Q8_K, F16, BF16, F32)

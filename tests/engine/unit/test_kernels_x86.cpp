@@ -428,6 +428,26 @@ class TestKernelsX86 : public QObject {
         }
     }
 
+    // Every fast level names the int8 multiply-add instructions of its Q8_0 GEMM and runs them
+    // (`folio bench --matmul` times this as the GEMM's ceiling); the count it reports grows
+    // with the rounds asked for, in whole vectors of products.
+    void mac_peak_data() {
+        QTest::addColumn<Isa>("isa");
+        for (Isa isa : kFastIsas) QTest::addRow("peak/%s", kern::isa_name(isa)) << isa;
+    }
+    void mac_peak() {
+        QFETCH(Isa, isa);
+        SKIP_UNLESS_SUPPORTED(isa);
+        const kern::MacPeakProbe& probe = kern::kernel_table(isa).mac_peak;
+        QVERIFY(probe.run != nullptr);
+        QVERIFY(probe.sequence != nullptr && std::strlen(probe.sequence) > 0);
+        const int64_t one = probe.run(1);
+        QVERIFY(one > 0);
+        QCOMPARE(one % 16, int64_t{0});  // a 256-bit int8/int16 multiply-add is 16 products or more
+        QCOMPARE(probe.run(1000), 1000 * one);
+        QCOMPARE(probe.run(0), int64_t{0});
+    }
+
     // The flash-attention block step of every level (generic included) against double-precision
     // softmax attention: queries with different causal views, several calls of different key
     // counts, head sizes off the kernels' register tiles; and a query's result is bit for bit the

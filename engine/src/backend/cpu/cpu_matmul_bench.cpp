@@ -9,6 +9,7 @@
 
 #include "backend/cpu/cpu_matmul.h"
 #include "backend/cpu/thread_pool.h"
+#include "kernels/cpu/kernels.h"
 #include "tensor/quants.h"
 
 #ifdef FOLIO_HAVE_DNNL
@@ -115,6 +116,19 @@ std::vector<MatmulBenchResult> run_matmul_bench(
     ThreadPool pool(opts.threads);
     std::mt19937 rng(42);
     const std::string tname(dtype_name(opts.type));
+
+    // The ceiling first: the GEMM's own multiply-add instructions on registers, every thread.
+    const kern::KernelTable& kt = kern::kernel_table();
+    if (opts.mac_peak && kt.mac_peak.run != nullptr) {
+        constexpr int64_t kRounds = int64_t{1} << 20;  // a few ms per call
+        const double ops =
+            2.0 * static_cast<double>(kt.mac_peak.run(1)) * kRounds * pool.num_threads();
+        const double t = best_time(opts.min_seconds,
+                                   [&] { pool.run([&](int, int) { kt.mac_peak.run(kRounds); }); });
+        emit({std::string("int8 peak ") + kern::isa_name(kt.isa) + " " + kt.mac_peak.sequence +
+                  ", registers only",
+              t, 0, ops / t / 1e9, 0});
+    }
 
     std::vector<std::pair<int64_t, int64_t>> shapes = opts.shapes;
     if (shapes.empty()) {

@@ -1,8 +1,8 @@
 #pragma once
-// Micro benchmarks of the CPU matmul (for `folio bench`): matrix-vector bandwidth, GEMM
-// throughput, and whole-model matmul sweeps with the llama shapes of the benchmark models.
-// Weights are synthetic (random quantized rows), so no model file is needed. Timings are the
-// best of several repeats; on a shared machine compare ratios from one run.
+// Micro benchmarks of the CPU matmul (for `folio bench`): the int8 instruction ceiling,
+// matrix-vector bandwidth, GEMM throughput, and whole-model matmul sweeps with the llama shapes of
+// the benchmark models. Weights are synthetic (random quantized rows), so no model file is needed.
+// Timings are the best of several repeats; on a shared machine compare ratios from one run.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -23,6 +23,9 @@ struct MatmulBenchOptions {
     // Whole-model sweeps: "bench-300m", "bench-1b" (bench-1b allocates ~1.1 GB of weights).
     std::vector<std::string> models = {"bench-300m"};
     bool onednn = true;  // also time oneDNN f32 / u8s8 GEMMs where oneDNN is built in
+    // First, the rate of the Q8_0 GEMM's int8 multiply-add instructions alone on every thread
+    // (kern::MacPeakProbe: the ceiling the GEMM figures below can approach), on x86.
+    bool mac_peak = true;
 };
 
 struct MatmulBenchResult {

@@ -17,6 +17,7 @@
 
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/x86/avx2/avx2_util.h"
+#include "kernels/cpu/x86/dot_peak.h"
 #include "kernels/cpu/x86/q8_0_panel.h"
 #include "kernels/cpu/x86/x86_register.h"
 
@@ -97,6 +98,12 @@ void gemm(const void* panels, int np, int64_t cols, const void* act, size_t act_
     }
 }
 
+int64_t mac_peak(int64_t rounds) {
+    const __m256i a = _mm256_set1_epi8(1), b = _mm256_set1_epi8(-1);
+    return dot_peak(rounds, _mm256_setzero_si256(), 32,
+                    [&](__m256i acc) { return FOLIO_DPBUSD256(acc, a, b); });
+}
+
 const RepackKernel kQ8_0x8v = {kRows,          Panel::panel_bytes, Panel::pack, Panel::unpack_row,
                                vnni_act_bytes, quantize_vnni_act,  gemm};
 
@@ -104,6 +111,7 @@ const RepackKernel kQ8_0x8v = {kRows,          Panel::panel_bytes, Panel::pack, 
 
 void register_avx_vnni(KernelTable& t) {
     t.repack[type_index(DType::Q8_0)] = &kQ8_0x8v;
+    t.mac_peak = {"vpdpbusd ymm", mac_peak};
 }
 
 }  // namespace folio::kern

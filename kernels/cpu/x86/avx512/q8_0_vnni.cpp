@@ -17,6 +17,7 @@
 
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/x86/avx2/avx2_util.h"
+#include "kernels/cpu/x86/dot_peak.h"
 #include "kernels/cpu/x86/q8_0_panel.h"
 #include "kernels/cpu/x86/x86_register.h"
 
@@ -125,6 +126,12 @@ void gemm(const void* panels, int np, int64_t cols, const void* act, size_t act_
     }
 }
 
+int64_t mac_peak(int64_t rounds) {
+    const __m512i a = _mm512_set1_epi8(1), b = _mm512_set1_epi8(-1);
+    return dot_peak(rounds, _mm512_setzero_si512(), 64,
+                    [&](__m512i acc) { return _mm512_dpbusd_epi32(acc, a, b); });
+}
+
 const RepackKernel kQ8_0x16 = {kRows,          Panel::panel_bytes, Panel::pack, Panel::unpack_row,
                                vnni_act_bytes, quantize_vnni_act,  gemm};
 
@@ -133,6 +140,7 @@ const RepackKernel kQ8_0x16 = {kRows,          Panel::panel_bytes, Panel::pack, 
 void register_avx512_vnni_q8_0(KernelTable& t) {
     t.vec_dot[type_index(DType::Q8_0)] = vec_dot_q8_0;
     t.repack[type_index(DType::Q8_0)] = &kQ8_0x16;
+    t.mac_peak = {"vpdpbusd zmm", mac_peak};
 }
 
 }  // namespace folio::kern
