@@ -30,6 +30,35 @@ inline void for_row_tiles(int64_t n, const Fn& fn) {
     for (; r < n; ++r) fn.template operator()<1>(r);
 }
 
+// acc[r][w] += sum_t a[t * at + r * ar] * b[t * ldb + 8 * w] for t < n: per step, R broadcast
+// scalars against W vectors of eight queries. The shared core of the score and value tiles.
+template <int R, int W>
+__attribute__((always_inline)) inline void accumulate_outer(const float* a, int64_t at, int64_t ar,
+                                                            const float* b, int64_t ldb, int64_t n,
+                                                            __m256 (&acc)[R][W]) {
+    for (int64_t t = 0; t < n; ++t) {
+        __m256 bv[W];
+#pragma GCC unroll 8
+        for (int w = 0; w < W; ++w) bv[w] = _mm256_loadu_ps(b + t * ldb + 8 * w);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const __m256 av = _mm256_broadcast_ss(a + t * at + r * ar);
+#pragma GCC unroll 8
+            for (int w = 0; w < W; ++w) acc[r][w] = _mm256_fmadd_ps(av, bv[w], acc[r][w]);
+        }
+    }
+}
+
+// Stores R x W accumulators as rows r0.. of dst (row stride ld), eight queries from i0 each.
+template <int R, int W>
+__attribute__((always_inline)) inline void store_rows(const __m256 (&acc)[R][W], float* dst,
+                                                      int64_t ld, int64_t r0, int64_t i0) {
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+        for (int w = 0; w < W; ++w) _mm256_storeu_ps(dst + (r0 + r) * ld + i0 + 8 * w, acc[r][w]);
+}
+
 // s[j * ldq + i] = dot(key j, query i) for J keys from j0 and 8*W queries from i0: J x W
 // accumulators, each query row of qt loaded once per J keys.
 template <int J, int W>
@@ -40,21 +69,8 @@ inline void scores_tile(const float* qt, int64_t ldq, int64_t hd, const float* k
     for (int j = 0; j < J; ++j)
 #pragma GCC unroll 8
         for (int w = 0; w < W; ++w) acc[j][w] = _mm256_setzero_ps();
-    for (int64_t d = 0; d < hd; ++d) {
-        __m256 q[W];
-#pragma GCC unroll 8
-        for (int w = 0; w < W; ++w) q[w] = _mm256_loadu_ps(qt + d * ldq + i0 + 8 * w);
-#pragma GCC unroll 8
-        for (int j = 0; j < J; ++j) {
-            const __m256 kk = _mm256_broadcast_ss(k + (j0 + j) * hd + d);
-#pragma GCC unroll 8
-            for (int w = 0; w < W; ++w) acc[j][w] = _mm256_fmadd_ps(kk, q[w], acc[j][w]);
-        }
-    }
-#pragma GCC unroll 8
-    for (int j = 0; j < J; ++j)
-#pragma GCC unroll 8
-        for (int w = 0; w < W; ++w) _mm256_storeu_ps(s + (j0 + j) * ldq + i0 + 8 * w, acc[j][w]);
+    accumulate_outer<J, W>(k + j0 * hd, 1, hd, qt + i0, ldq, hd, acc);
+    store_rows<J, W>(acc, s, ldq, j0, i0);
 }
 
 // The online-softmax update of eight queries from i0: masks the keys they do not see, turns
@@ -105,21 +121,8 @@ inline void weighted_sum_tile(const float* s, int64_t ldq, const float* v, int64
         for (int dd = 0; dd < D; ++dd)
             acc[dd][w] = _mm256_mul_ps(_mm256_loadu_ps(ot + (d0 + dd) * ldq + i0 + 8 * w), cw);
     }
-    for (int64_t j = 0; j < n; ++j) {
-        __m256 p[W];
-#pragma GCC unroll 8
-        for (int w = 0; w < W; ++w) p[w] = _mm256_loadu_ps(s + j * ldq + i0 + 8 * w);
-#pragma GCC unroll 8
-        for (int dd = 0; dd < D; ++dd) {
-            const __m256 vv = _mm256_broadcast_ss(v + j * hd + d0 + dd);
-#pragma GCC unroll 8
-            for (int w = 0; w < W; ++w) acc[dd][w] = _mm256_fmadd_ps(vv, p[w], acc[dd][w]);
-        }
-    }
-#pragma GCC unroll 8
-    for (int dd = 0; dd < D; ++dd)
-#pragma GCC unroll 8
-        for (int w = 0; w < W; ++w) _mm256_storeu_ps(ot + (d0 + dd) * ldq + i0 + 8 * w, acc[dd][w]);
+    accumulate_outer<D, W>(v + d0, hd, 1, s + i0, ldq, n, acc);
+    store_rows<D, W>(acc, ot, ldq, d0, i0);
 }
 
 void attn_block(const float* qt, int64_t ldq, int64_t nq, int64_t hd, const float* k,
