@@ -79,6 +79,13 @@ void add_isa_rows(const char* what, const DType* types, size_t num_types) {
     }
 }
 
+// One row per fast level (after the generic one when with_generic), named what/level.
+void add_level_rows(const char* what, bool with_generic = false) {
+    QTest::addColumn<Isa>("isa");
+    if (with_generic) QTest::addRow("%s/generic", what) << Isa::kGeneric;
+    for (Isa isa : kFastIsas) QTest::addRow("%s/%s", what, kern::isa_name(isa)) << isa;
+}
+
 #define SKIP_UNLESS_SUPPORTED(isa)                                           \
     do {                                                                     \
         if (!kern::isa_supported(isa)) QSKIP("instruction set not present"); \
@@ -356,10 +363,7 @@ class TestKernelsX86 : public QObject {
     }
 
     // Row ops of every level against the generic table (and double-precision math).
-    void ops_data() {
-        QTest::addColumn<Isa>("isa");
-        for (Isa isa : kFastIsas) QTest::addRow("ops/%s", kern::isa_name(isa)) << isa;
-    }
+    void ops_data() { add_level_rows("ops"); }
     void ops() {
         QFETCH(Isa, isa);
         SKIP_UNLESS_SUPPORTED(isa);
@@ -431,10 +435,7 @@ class TestKernelsX86 : public QObject {
     // Every fast level names the int8 multiply-add instructions of its Q8_0 GEMM and runs them
     // (`folio bench --matmul` times this as the GEMM's ceiling); the count it reports grows
     // with the rounds asked for, in whole vectors of products.
-    void mac_peak_data() {
-        QTest::addColumn<Isa>("isa");
-        for (Isa isa : kFastIsas) QTest::addRow("peak/%s", kern::isa_name(isa)) << isa;
-    }
+    void mac_peak_data() { add_level_rows("peak"); }
     void mac_peak() {
         QFETCH(Isa, isa);
         SKIP_UNLESS_SUPPORTED(isa);
@@ -452,11 +453,7 @@ class TestKernelsX86 : public QObject {
     // softmax attention: queries with different causal views, several calls of different key
     // counts, head sizes off the kernels' register tiles; and a query's result is bit for bit the
     // same wherever it sits among the call's queries.
-    void attn_block_data() {
-        QTest::addColumn<Isa>("isa");
-        QTest::addRow("attn/generic") << Isa::kGeneric;
-        for (Isa isa : kFastIsas) QTest::addRow("attn/%s", kern::isa_name(isa)) << isa;
-    }
+    void attn_block_data() { add_level_rows("attn", /*with_generic=*/true); }
     void attn_block() {
         QFETCH(Isa, isa);
         SKIP_UNLESS_SUPPORTED(isa);
